@@ -1,0 +1,10 @@
+// The wasm module's export list: every kernel family, plus the heap base the
+// TypeScript allocator starts from. Kernels take pointers (byte offsets into
+// this module's memory), sizes and hyper-parameters; they never allocate.
+
+export function heap_base(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+export * from "./gemm";
+export * from "./elementwise";

@@ -1,0 +1,20 @@
+/**
+ * The js backend: the same kernel table as the wasm build, in plain
+ * JavaScript, over an ArrayBuffer heap managed by the same allocator.
+ */
+
+import { ArrayBufferMemory, Heap, MAX_HEAP_BYTES } from '../heap.js';
+import type { Kernels } from '../kernels.js';
+import { elementwiseKernels } from './elementwise.js';
+import { gemmKernels } from './gemm.js';
+
+export function createJsKernels(heap: Heap): Kernels {
+  return {
+    ...elementwiseKernels(heap),
+    ...gemmKernels(heap),
+  };
+}
+
+export function createJsHeap(maxBytes = MAX_HEAP_BYTES): Heap {
+  return new Heap(new ArrayBufferMemory(16), 16, maxBytes);
+}

@@ -1,0 +1,46 @@
+/**
+ * The kernel ABI: every kernel both backends implement, declared once.
+ *
+ * A kernel takes byte pointers into the backend's heap (`ptr`), integer sizes
+ * (`i32`) and float hyper-parameters (`f32`), in the order: outputs, inputs,
+ * workspace, sizes, hyper-parameters. Kernels never allocate and never
+ * validate: the ops in src/ops check everything first.
+ *
+ * The wasm backend binds these names to the module's exports (checking the
+ * arity at load time); the js backend implements the same `Kernels` type in
+ * plain JavaScript, so TypeScript checks both against this one table.
+ */
+
+type ArgKind = 'ptr' | 'i32' | 'f32';
+
+export const KERNEL_SIGNATURES = {
+  // elementwise.ts
+  fill_f32: ['ptr', 'i32', 'f32'], // (out, n, value)
+  copy_f32: ['ptr', 'ptr', 'i32'], // (out, x, n)
+  add_f32: ['ptr', 'ptr', 'ptr', 'i32'], // (out, a, b, n)
+  sub_f32: ['ptr', 'ptr', 'ptr', 'i32'],
+  mul_f32: ['ptr', 'ptr', 'ptr', 'i32'],
+  div_f32: ['ptr', 'ptr', 'ptr', 'i32'],
+  adds_f32: ['ptr', 'ptr', 'i32', 'f32'], // (out, a, n, s)
+  subs_f32: ['ptr', 'ptr', 'i32', 'f32'],
+  muls_f32: ['ptr', 'ptr', 'i32', 'f32'],
+  divs_f32: ['ptr', 'ptr', 'i32', 'f32'],
+  // gemm.ts
+  gemm_workspace_bytes: [],
+  // (c, a, b, ws, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta)
+  gemm: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'],
+  // (c, a, b, ws, batch, m, n, k, lda, ldb, ldc, strideA, strideB, strideC, transA, transB, alpha, beta)
+  gemm_batched: [
+    'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32',
+    'f32', 'f32',
+  ],
+} as const satisfies Record<string, readonly ArgKind[]>;
+
+export type KernelName = keyof typeof KERNEL_SIGNATURES;
+
+type NumberArgs<T extends readonly unknown[]> = { [I in keyof T]: number };
+
+/** The kernel table both backends provide. */
+export type Kernels = {
+  [K in KernelName]: (...args: NumberArgs<(typeof KERNEL_SIGNATURES)[K]>) => K extends 'gemm_workspace_bytes' ? number : void;
+};

@@ -1,0 +1,19 @@
+/**
+ * wasmgrad: neural networks whose weight matrices learn on SIMD WebAssembly,
+ * with a plain-JavaScript backend running the same kernels for comparison.
+ *
+ * @example
+ * import { init, tensor, matmul } from 'wasmgrad';
+ * await init();
+ * const y = matmul(tensor([[1, 2, 3]]), tensor([[1, 0], [0, 1], [1, 1]]));
+ * console.log(y.tolist()); // [[4, 5]]
+ */
+
+export {
+  init, initSync, getBackend, setBackend, loadBackend, loadBackendSync, availableBackends, isBackendSupported,
+  type Backend, type BackendName, type InitOptions, type WasmSource,
+} from './backend/index.js';
+export { Tensor, tensor, tidy, keep, type DType, type Shape, type NestedArray, type CreateOptions } from './tensor.js';
+export { backward, noGrad, isGradEnabled, setGradEnabled, setAnomalyMode, AnomalyError, type BackwardOptions } from './autograd.js';
+export * from './ops/index.js';
+export * from './errors.js';

@@ -1,0 +1,5 @@
+/** Every op. */
+
+export * from './arithmetic.js';
+export * from './creation.js';
+export * from './matmul.js';
