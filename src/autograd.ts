@@ -96,7 +96,7 @@ export function isAnomalyMode(): boolean {
 function checkFinite(t: Tensor, what: string): void {
   if (t.dtype !== 'float32') return;
   const h = t.backend.heap.f32;
-  const p = t.ptr >> 2;
+  const p = t.ptr >>> 2;
   for (let i = 0; i < t.size; i++) {
     const v = h[p + i];
     if (v !== v || v === Infinity || v === -Infinity) {

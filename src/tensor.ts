@@ -204,7 +204,7 @@ export class Tensor {
 
   /** A copy of the elements as a typed array (Float32Array or Int32Array). */
   data(): Float32Array | Int32Array {
-    const p = this.ptr >> 2;
+    const p = this.ptr >>> 2;
     const h = this.backend.heap;
     return this.dtype === 'float32' ? h.f32.slice(p, p + this.size) : h.i32.slice(p, p + this.size);
   }
@@ -227,7 +227,7 @@ export class Tensor {
   /** The single element of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new ShapeError(`item: tensor ${this.describe()} has ${this.size} elements, not 1`);
-    const p = this.ptr >> 2;
+    const p = this.ptr >>> 2;
     return this.dtype === 'float32' ? this.backend.heap.f32[p] : this.backend.heap.i32[p];
   }
 
@@ -339,7 +339,7 @@ export function tensor(
     }
   }
   const t = empty(finalShape, { ...opts, dtype });
-  const p = t.ptr >> 2;
+  const p = t.ptr >>> 2;
   if (dtype === 'float32') t.backend.heap.f32.set(flat, p);
   else t.backend.heap.i32.set(flat, p);
   return t;

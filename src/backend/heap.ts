@@ -49,10 +49,11 @@ export class ArrayBufferMemory implements LinearMemory {
   }
 }
 
-const alignUp = (n: number) => (n + (ALIGN - 1)) & ~(ALIGN - 1);
+// Arithmetic, not bit masks: sizes and pointers may exceed 2^31.
+const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 export class Heap {
-  /** Views over the whole heap; rebuilt whenever memory grows. Index = byte pointer >> 2 (or the byte pointer for u8). */
+  /** Views over the whole heap; rebuilt whenever memory grows. Index = byte pointer >>> 2 (or the byte pointer for u8). */
   f32!: Float32Array;
   i32!: Int32Array;
   u8!: Uint8Array;

@@ -15,7 +15,7 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
       t.dispose();
       checkFiniteScalar('full', 'an int32 value', NaN);
     }
-    const p = t.ptr >> 2;
+    const p = t.ptr >>> 2;
     t.backend.heap.i32.fill(value, p, p + t.size);
   } else {
     t.backend.k.fill_f32(t.ptr, t.size, value);

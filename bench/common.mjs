@@ -1,0 +1,61 @@
+// Shared benchmark plumbing: environment description, medians, the SIMD peak
+// probe (bench/simd-peak.ts, compiled on first use), Markdown tables.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function environment() {
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.arch()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function stats(xs) {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length };
+}
+
+/** Best-of-5 GFLOPS of the mul+add and relaxed-madd peak loops (null where the runtime lacks relaxed SIMD). */
+export async function simdPeak() {
+  const out = path.join(root, 'build', 'simd-peak.wasm');
+  const src = path.join(root, 'bench', 'simd-peak.ts');
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
+    const asc = (await import('assemblyscript/asc')).default;
+    const { error, stderr } = await asc.main([
+      src, '-O3', '--runtime', 'stub', '--use', 'abort=', '--noAssert', '--enable', 'simd,relaxed-simd', '-o', out,
+    ]);
+    if (error) throw new Error(`simd-peak: ${stderr}`);
+  }
+  const bytes = fs.readFileSync(out);
+  if (!WebAssembly.validate(bytes)) return { muladd: null, fma: null };
+  const { instance } = await WebAssembly.instantiate(bytes);
+  const best = (fn, flopsPerIter) => {
+    let b = 0;
+    for (let r = 0; r < 5; r++) {
+      const n = 5e6;
+      const t0 = performance.now();
+      instance.exports[fn](n, 1);
+      b = Math.max(b, (n * flopsPerIter) / (performance.now() - t0) / 1e6);
+    }
+    return b;
+  };
+  return { muladd: best('peak_muladd', 96), fma: best('peak_fma', 64) };
+}
+
+export function markdownTable(headers, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,73 @@
+// npm run bench:gemm — matmul GFLOPS on every backend this runtime has,
+// single thread: square 64…1024 and the MLP layer (64×784)·(784×256).
+// Backends run interleaved (A B C A B C …) after a warm-up; each cell is the
+// median of several timed runs. Prints a Markdown table and the SIMD peak of
+// this machine, and writes bench/results/gemm.json.
+//
+//   node --experimental-wasm-relaxed-simd bench/gemm.bench.mjs [--quick]
+import fs from 'node:fs';
+import path from 'node:path';
+import { availableBackends, loadBackend, matmul, tensor, tidy } from '../dist/wasmgrad.node.js';
+import { environment, markdownTable, root, simdPeak, stats } from './common.mjs';
+
+const quick = process.argv.includes('--quick');
+const SHAPES = [
+  ['64', 64, 64, 64], ['128', 128, 128, 128], ['256', 256, 256, 256], ['512', 512, 512, 512],
+  ...(quick ? [] : [['1024', 1024, 1024, 1024]]),
+  ['(64×784)·(784×256)', 64, 256, 784],
+];
+const ROUNDS = quick ? 5 : 7;
+const MIN_MS = quick ? 20 : 60;
+
+const names = availableBackends();
+const backends = await Promise.all(names.map((n) => loadBackend(n)));
+
+function random(n, seed) {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    a[i] = s / 4294967296 - 0.5;
+  }
+  return a;
+}
+
+const rows = [];
+const results = [];
+for (const [label, m, n, k] of SHAPES) {
+  const flops = 2 * m * n * k;
+  const per = backends.map((be) => {
+    const a = tensor(random(m * k, 1), [m, k], { backend: be });
+    const b = tensor(random(k * n, 2), [k, n], { backend: be });
+    const once = () => tidy(() => { matmul(a, b); });
+    // Warm-up (tiers the kernel up to the optimizing compiler) and calibrate reps.
+    const t0 = performance.now();
+    let reps = 0;
+    while (performance.now() - t0 < MIN_MS || reps < 3) { once(); reps++; }
+    return { be, once, reps: Math.max(1, Math.round(reps * 1.0)), gflops: [], free: () => { a.dispose(); b.dispose(); } };
+  });
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const p of per) {
+      const t0 = performance.now();
+      for (let i = 0; i < p.reps; i++) p.once();
+      const ms = (performance.now() - t0) / p.reps;
+      p.gflops.push(flops / ms / 1e6);
+    }
+  }
+  const cells = per.map((p) => stats(p.gflops));
+  const js = cells[names.indexOf('js')].median;
+  rows.push([label, ...cells.map((c) => c.median.toFixed(1)), ...cells.slice(0, -1).map((c) => `${(c.median / js).toFixed(1)}×`)]);
+  per.forEach((p, i) => results.push({ case: `matmul ${label}`, contender: `wasmgrad-${p.be.name}`, unit: 'GFLOPS', ...cells[i] }));
+  per.forEach((p) => p.free());
+}
+
+const peak = await simdPeak();
+const env = environment();
+console.log(`\nmatmul GFLOPS, single thread, median of ${ROUNDS} interleaved runs — ${env.cpu}, Node ${env.node}\n`);
+console.log(markdownTable(['shape', ...names, ...names.slice(0, -1).map((n) => `${n} / js`)], rows));
+console.log(
+  `\nWASM SIMD128 peak on this machine (bench/simd-peak.ts, best of 5): ` +
+    `mul+add ${peak.muladd?.toFixed(1) ?? 'n/a'} GFLOPS, relaxed_madd ${peak.fma?.toFixed(1) ?? 'n/a'} GFLOPS`,
+);
+fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+fs.writeFileSync(path.join(root, 'bench', 'results', 'gemm.json'), JSON.stringify({ environment: env, peak, results }, null, 2) + '\n');

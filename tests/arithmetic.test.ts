@@ -1,0 +1,104 @@
+/**
+ * add/sub/mul/div (tensor∘tensor and tensor∘scalar), fill and copy on every
+ * backend: forward against the float32-rounded float64 result on awkward
+ * lengths, backward by finite differences, bad input rejected with the heap
+ * unchanged.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { add, backward, div, full, gradCheck, mul, ShapeError, sub, tensor, tidy, ValueError, zeros } from '../src/index.js';
+import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
+
+const LENGTHS = [0, 1, 3, 5, 17, 1001];
+const OPS = { add, sub, mul, div } as const;
+const REF = {
+  add: (x: number, y: number) => x + y,
+  sub: (x: number, y: number) => x - y,
+  mul: (x: number, y: number) => x * y,
+  div: (x: number, y: number) => x / y,
+};
+
+describe.each(EACH_BACKEND)('arithmetic on %s', (_name, be) => {
+  test.each(Object.keys(OPS) as (keyof typeof OPS)[])('%s: tensor∘tensor and tensor∘scalar are exact float32', (op) => {
+    withBackend(be, () => {
+      for (const n of LENGTHS) {
+        const A = randomArray(n, n + 1);
+        const B = randomArray(n, n + 2).map((v) => v + Math.sign(v || 1) * 0.5); // away from 0 for div
+        tidy(() => {
+          const a = tensor(A, [n]), b = tensor(B, [n]);
+          expect(Array.from(OPS[op](a, b).data())).toEqual(Array.from(A, (x, i) => Math.fround(REF[op](x, B[i]))));
+          expect(Array.from(OPS[op](a, 1.75).data())).toEqual(Array.from(A, (x) => Math.fround(REF[op](x, 1.75))));
+        });
+      }
+    });
+  });
+
+  test('gradients of add/sub/mul/div match finite differences', () => {
+    withBackend(be, () => {
+      tidy(() => {
+        const a = tensor(randomArray(12, 5), [3, 4], { requiresGrad: true });
+        const b = tensor(randomArray(12, 6).map((v) => v + Math.sign(v) * 0.7), [3, 4], { requiresGrad: true });
+        for (const op of Object.values(OPS)) {
+          expect(gradCheck((x, y) => op(x, y), [a, b]).maxRelError).toBeLessThan(1e-2);
+          expect(gradCheck((x) => op(x, -1.5), [a]).maxRelError).toBeLessThan(1e-2);
+        }
+        // x∘x: both inputs are the same tensor; gradients add up.
+        expect(gradCheck((x) => mul(x, x), [a]).maxRelError).toBeLessThan(1e-2);
+      });
+    });
+  });
+
+  test('full/zeros fill every element; int32 full', () => {
+    withBackend(be, () => {
+      tidy(() => {
+        for (const n of LENGTHS) expect(Array.from(full([n], 2.5).data())).toEqual(new Array(n).fill(2.5));
+        expect(Array.from(full([2, 2], 7, { dtype: 'int32' }).data())).toEqual([7, 7, 7, 7]);
+      });
+    });
+  });
+
+  test('bad input: shape mismatch, non-finite scalar, division by 0 — clear error, heap unchanged', () => {
+    withBackend(be, () => {
+      const a = tensor([1, 2, 3]);
+      const b = tensor([[1, 2], [3, 4]]);
+      const before = be.heap.liveBytes;
+      expect(() => add(a, b)).toThrow(ShapeError);
+      expect(() => add(a, b)).toThrow('add: shapes differ: a is [3], b is [2,2]');
+      expect(() => mul(a, NaN)).toThrow(ValueError);
+      expect(() => mul(a, Infinity)).toThrow('mul: the scalar operand must be a finite number; got Infinity');
+      expect(() => div(a, 0)).toThrow('div: the divisor must be a finite number');
+      expect(() => full([2], NaN)).toThrow(ValueError);
+      expect(() => zeros([2, -1])).toThrow('dimensions must be non-negative integers; got [2,-1]');
+      expect(() => zeros([1.5])).toThrow(ShapeError);
+      expect(be.heap.liveBytes).toBe(before);
+      expect(Array.from(a.data())).toEqual([1, 2, 3]);
+      a.dispose();
+      b.dispose();
+    });
+  });
+
+  test('random shapes (fast-check): mul then backward gives gy·b', () => {
+    withBackend(be, () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }), fc.integer(), (shape, seed) => {
+          return tidy(() => {
+            const n = shape.reduce((p, d) => p * d, 1);
+            const a = tensor(randomArray(n, seed), shape, { requiresGrad: true });
+            const b = tensor(randomArray(n, seed + 1), shape);
+            backward(mul(a, b), tensor(randomArray(n, seed + 2), shape));
+            const want = randomArray(n, seed + 2).map((g, i) => g * b.data()[i]);
+            return Array.from(a.grad!.data()).every((v, i) => v === want[i]);
+          });
+        }),
+        { numRuns: 40, seed: 7 },
+      );
+    });
+  });
+});
+
+test('every backend agrees on a chain of ops', () => {
+  const results = BACKENDS.map((be) =>
+    withBackend(be, () => tidy(() => values(div(mul(add(tensor(randomArray(50, 1)), 3), tensor(randomArray(50, 2))), 1.5)))),
+  );
+  for (const r of results.slice(1)) expectClose(r, results[0], 1e-6);
+});
