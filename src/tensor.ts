@@ -139,7 +139,7 @@ export class Tensor {
   kept = false;
 
   private storage: Storage | null;
-  private readonly byteOffset: number;
+  private byteOffset: number;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, …) instead. */
   constructor(shape: Shape, dtype: DType, backend: Backend, share?: { from: Tensor; byteOffset?: number }) {
@@ -200,6 +200,24 @@ export class Tensor {
       this.grad.dispose();
       this.grad = null;
     }
+  }
+
+  /**
+   * @internal Moves this tensor's elements into `slab` at `byteOffset` (same
+   * backend, room checked by the caller) and shares the slab's storage from
+   * then on. Optimizers use this to lay parameters, gradients and moments out
+   * contiguously so one kernel call updates them all.
+   */
+  relocateInto(slab: Tensor, byteOffset: number): void {
+    const old = this.liveStorage();
+    const target = slab.liveStorage();
+    const dst = target.ptr + slab.byteOffset + byteOffset;
+    this.backend.k.copy_f32(dst, this.ptr, this.size);
+    finalizer.unregister(this);
+    old.release();
+    this.storage = target.retain();
+    this.byteOffset = slab.byteOffset + byteOffset;
+    finalizer.register(this, this.storage, this);
   }
 
   /** A copy of the elements as a typed array (Float32Array or Int32Array). */
