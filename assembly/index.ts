@@ -8,3 +8,5 @@ export function heap_base(): usize {
 
 export * from "./gemm";
 export * from "./elementwise";
+export * from "./reduce";
+export * from "./layout";

@@ -63,10 +63,10 @@ describe.each(EACH_BACKEND)('arithmetic on %s', (_name, be) => {
       const b = tensor([[1, 2], [3, 4]]);
       const before = be.heap.liveBytes;
       expect(() => add(a, b)).toThrow(ShapeError);
-      expect(() => add(a, b)).toThrow('add: shapes differ: a is [3], b is [2,2]');
+      expect(() => add(a, b)).toThrow('add: shapes [3] and [2,2] do not broadcast (dimension -1: 3 vs 2');
       expect(() => mul(a, NaN)).toThrow(ValueError);
       expect(() => mul(a, Infinity)).toThrow('mul: the scalar operand must be a finite number; got Infinity');
-      expect(() => div(a, 0)).toThrow('div: the divisor must be a finite number');
+      expect(() => div(a, 0)).toThrow('div: the divisor must be a finite nonzero number; got 0');
       expect(() => full([2], NaN)).toThrow(ValueError);
       expect(() => zeros([2, -1])).toThrow('dimensions must be non-negative integers; got [2,-1]');
       expect(() => zeros([1.5])).toThrow(ShapeError);
@@ -75,6 +75,63 @@ describe.each(EACH_BACKEND)('arithmetic on %s', (_name, be) => {
       a.dispose();
       b.dispose();
     });
+  });
+
+  test('broadcasting forward matches a float64 loop; gradients reduce to each operand shape', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const cases: [number[], number[]][] = [
+          [[4, 5], [5]], [[4, 5], [4, 1]], [[1, 5], [3, 1]], [[2, 3, 4], [3, 1]], [[2, 1, 4], [1, 3, 1]],
+          [[5], [2, 3, 5]], [[2, 2, 2, 2, 3], [2, 1, 2, 1, 3]], [[3, 4], []],
+        ];
+        for (const [sa, sb] of cases) {
+          const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
+          const A = randomArray(na, na + 3), B = randomArray(nb, nb + 4).map((v) => v + Math.sign(v || 1) * 0.6);
+          const outShape = Array.from({ length: Math.max(sa.length, sb.length) }, (_, i) => {
+            const da = sa[sa.length - Math.max(sa.length, sb.length) + i] ?? 1;
+            const db = sb[sb.length - Math.max(sa.length, sb.length) + i] ?? 1;
+            return Math.max(da, db);
+          });
+          const idx = (shape: number[], coord: number[]) => {
+            let f = 0;
+            const off = coord.length - shape.length;
+            shape.forEach((d, i) => (f = f * d + (d === 1 ? 0 : coord[i + off])));
+            return f;
+          };
+          const n = outShape.reduce((p, d) => p * d, 1);
+          for (const [name, op] of Object.entries(OPS)) {
+            const want = new Float64Array(n);
+            for (let f = 0; f < n; f++) {
+              const coord: number[] = [];
+              let r = f;
+              for (let i = outShape.length - 1; i >= 0; i--) {
+                coord.unshift(r % outShape[i]);
+                r = Math.floor(r / outShape[i]);
+              }
+              want[f] = REF[name as keyof typeof REF](A[idx(sa, coord)], B[idx(sb, coord)]);
+            }
+            const got = op(tensor(A, sa), tensor(B, sb));
+            expect(got.shape).toEqual(outShape);
+            expectClose(got.data(), want, 1e-6);
+            const a = tensor(A, sa, { requiresGrad: true }), b = tensor(B, sb, { requiresGrad: true });
+            const r = gradCheck((x, y) => op(x, y), [a, b]);
+            expect(r.maxRelError, `${name} ${JSON.stringify([sa, sb])} ${JSON.stringify(r.worst)}`).toBeLessThan(1e-2);
+          }
+        }
+      }),
+    );
+  });
+
+  test('scalar on the left: s − x and s / x with gradients', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const x = tensor([1, 2, -4], [3], { requiresGrad: true });
+        expect(Array.from(sub(10, x).data())).toEqual([9, 8, 14]);
+        expect(Array.from(div(2, x).data())).toEqual([2, 1, -0.5]);
+        expect(gradCheck((t) => div(2, t), [x]).maxRelError).toBeLessThan(1e-2);
+        expect(gradCheck((t) => sub(3, t), [x]).maxRelError).toBeLessThan(1e-2);
+      }),
+    );
   });
 
   test('random shapes (fast-check): mul then backward gives gy·b', () => {

@@ -25,6 +25,14 @@ export const KERNEL_SIGNATURES = {
   subs_f32: ['ptr', 'ptr', 'i32', 'f32'],
   muls_f32: ['ptr', 'ptr', 'i32', 'f32'],
   divs_f32: ['ptr', 'ptr', 'i32', 'f32'],
+  // (out, a, b, d0, d1, d2, d3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3, op: 0 add | 1 sub | 2 mul | 3 div)
+  binary_bcast: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // reduce.ts: x viewed as [outer, n, inner], reduced over n
+  sum_axis: ['ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, x, outer, n, inner)
+  max_axis: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, idx, x, outer, n, inner)
+  max_axis_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (dx, idx, dy, outer, n, inner)
+  // layout.ts: (out, x, d0, d1, d2, d3, so0, so1, so2, so3, sx0, sx1, sx2, sx3)
+  copy_strided: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   // gemm.ts
   gemm_workspace_bytes: [],
   // (c, a, b, ws, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta)

@@ -1,19 +1,28 @@
 /**
- * add, sub, mul, div: tensor∘tensor (same shape) and tensor∘scalar, with their
- * backward rules.
+ * add, sub, mul, div with numpy/PyTorch broadcasting (tensor∘tensor,
+ * tensor∘scalar, scalar∘tensor), and their backward rules:
  *
  *   d(a+b) = (gy, gy)        d(a−b) = (gy, −gy)
  *   d(a·b) = (gy·b, gy·a)    d(a/b) = (gy/b, −gy·a/b²)
  *
- * Kernels: assembly/elementwise.ts (wasm) and src/backend/js/elementwise.ts.
+ * each reduced back to its operand's shape (`sumTo`) where it was broadcast.
+ *
+ * Kernels: add/sub/mul/div_f32 for equal shapes, adds/…_f32 for a scalar, and
+ * binary_bcast for everything else (assembly/elementwise.ts,
+ * src/backend/js/elementwise.ts).
  */
 
 import { defineOp, record } from '../autograd.js';
-import { empty, type Tensor } from '../tensor.js';
-import { checkBackends, checkFiniteScalar, checkFloat, checkSameShape } from './checks.js';
+import { ValueError } from '../errors.js';
+import { empty, tensor, type Tensor } from '../tensor.js';
+import { checkBackends, checkFiniteScalar, checkFloat, sameShape } from './checks.js';
+import { sumTo } from './reduce.js';
+import { broadcastShapes, broadcastStrides, collapse, contiguousStrides, forEach4 } from './strided.js';
 
 type VVKernel = 'add_f32' | 'sub_f32' | 'mul_f32' | 'div_f32';
 type VSKernel = 'adds_f32' | 'subs_f32' | 'muls_f32' | 'divs_f32';
+type OpCode = 0 | 1 | 2 | 3;
+const VV: VVKernel[] = ['add_f32', 'sub_f32', 'mul_f32', 'div_f32'];
 
 /** @internal out = a ∘ b elementwise (same shape, checked by the caller). */
 export function vv(kernel: VVKernel, a: Tensor, b: Tensor): Tensor {
@@ -36,80 +45,146 @@ export function clone(t: Tensor): Tensor {
   return out;
 }
 
+/** @internal out = a ∘ b with broadcasting, not recorded (shapes checked by the caller). */
+export function bcast(op: OpCode, a: Tensor, b: Tensor, outShape: readonly number[] = broadcastShapes('binary', a.shape, b.shape)): Tensor {
+  if (sameShape(a.shape, b.shape)) return vv(VV[op], a, b);
+  const out = empty(outShape, { backend: a.backend });
+  const plan = collapse(outShape, [contiguousStrides(outShape), broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+  const k = a.backend.k;
+  const [po, pa, pb] = [out.ptr, a.ptr, b.ptr];
+  forEach4(plan, ([oo, oa, ob], d, [, sa, sb]) => {
+    k.binary_bcast(po + 4 * oo, pa + 4 * oa, pb + 4 * ob, d[0], d[1], d[2], d[3], sa[0], sa[1], sa[2], sa[3], sb[0], sb[1], sb[2], sb[3], op);
+  });
+  return out;
+}
+
+/** gy reduced to `x`'s shape, as a fresh tensor. */
+function gradFor(gy: Tensor, x: Tensor): Tensor {
+  return sameShape(gy.shape, x.shape) ? clone(gy) : sumTo(gy, x.shape);
+}
+
+function negate(t: Tensor): Tensor {
+  t.backend.k.muls_f32(t.ptr, t.ptr, t.size, -1);
+  return t;
+}
+
 const addOp = defineOp({
   name: 'add',
-  backward: (gy, _n, needs) => [needs[0] ? clone(gy) : null, needs[1] ? clone(gy) : null],
+  backward: (gy, { inputs: [a, b] }, needs) => [needs[0] ? gradFor(gy, a) : null, needs[1] ? gradFor(gy, b) : null],
 });
 const subOp = defineOp({
   name: 'sub',
-  backward: (gy, _n, needs) => [needs[0] ? clone(gy) : null, needs[1] ? vs('muls_f32', gy, -1) : null],
+  backward: (gy, { inputs: [a, b] }, needs) => [needs[0] ? gradFor(gy, a) : null, needs[1] ? negate(gradFor(gy, b)) : null],
 });
 const mulOp = defineOp({
   name: 'mul',
-  backward: (gy, { inputs: [a, b] }, needs) => [
-    needs[0] ? vv('mul_f32', gy, b) : null,
-    needs[1] ? vv('mul_f32', gy, a) : null,
-  ],
+  backward: (gy, { inputs: [a, b] }, needs) => {
+    const part = (other: Tensor, self: Tensor) => {
+      const t = bcast(2, gy, other, gy.shape);
+      if (sameShape(t.shape, self.shape)) return t;
+      const r = sumTo(t, self.shape);
+      t.dispose();
+      return r;
+    };
+    return [needs[0] ? part(b, a) : null, needs[1] ? part(a, b) : null];
+  },
 });
 const divOp = defineOp({
   name: 'div',
   backward: (gy, { inputs: [a, b] }, needs) => {
-    const gyb = vv('div_f32', gy, b); // gy / b
+    const gyb = bcast(3, gy, b, gy.shape); // gy / b, output-shaped
     let gb: Tensor | null = null;
     if (needs[1]) {
-      const t = vv('mul_f32', gyb, a); // gy·a/b
-      gb = vv('div_f32', t, b); // gy·a/b²
+      const t = bcast(2, gyb, a, gy.shape); // gy·a/b
+      const u = bcast(3, t, b, gy.shape); // gy·a/b²
       t.dispose();
-      b.backend.k.muls_f32(gb.ptr, gb.ptr, gb.size, -1);
+      gb = negate(sameShape(u.shape, b.shape) ? u : sumTo(u, b.shape));
+      if (gb !== u) u.dispose();
     }
-    if (!needs[0]) gyb.dispose();
-    return [needs[0] ? gyb : null, gb];
+    let ga: Tensor | null = null;
+    if (needs[0]) ga = sameShape(gyb.shape, a.shape) ? gyb : sumTo(gyb, a.shape);
+    if (ga !== gyb) gyb.dispose();
+    return [ga, gb];
   },
 });
 
+// Scalar forms: x∘s has gradient gy (add, sub) or gy·s (mul; div by s is mul by 1/s);
+// s−x has −gy; s/x has −gy·s/x² = −gy·out/x.
 const addsOp = defineOp({ name: 'add_scalar', backward: (gy) => [clone(gy)] });
 const mulsOp = defineOp<number>({ name: 'mul_scalar', backward: (gy, { saved }) => [vs('muls_f32', gy, saved)] });
+const rdivOp = defineOp<Tensor>({
+  name: 'rdiv_scalar',
+  backward: (gy, { inputs: [x], saved: out }) => {
+    const t = vv('mul_f32', gy, out);
+    const r = vv('div_f32', t, x);
+    t.dispose();
+    return [negate(r)];
+  },
+});
 
-function binary(
-  op: string,
-  a: Tensor,
-  b: Tensor | number,
-  vvKernel: VVKernel,
-  vsKernel: VSKernel,
-  node: typeof addOp,
-): Tensor {
-  if (typeof b === 'number') {
-    checkBackends(op, a);
-    checkFloat(op, a);
-    checkFiniteScalar(op, 'the scalar operand', b);
-    if (vsKernel === 'divs_f32' && b === 0) checkFiniteScalar(op, 'the divisor', 1 / b);
-    const out = vs(vsKernel, a, b);
-    // a+s and a−s have gradient gy; a·s and a/s have gradient gy·s and gy/s.
-    if (vsKernel === 'adds_f32' || vsKernel === 'subs_f32') return record(addsOp, out, [a], undefined);
-    return record(mulsOp, out, [a], vsKernel === 'muls_f32' ? b : 1 / b);
+const NAMES = ['add', 'sub', 'mul', 'div'] as const;
+const NODES = [addOp, subOp, mulOp, divOp];
+const VS: VSKernel[] = ['adds_f32', 'subs_f32', 'muls_f32', 'divs_f32'];
+
+function binary(op: OpCode, a: Tensor | number, b: Tensor | number): Tensor {
+  const name = NAMES[op];
+  if (typeof a === 'number' && typeof b === 'number') {
+    throw new ValueError(`${name}: at least one operand must be a tensor; got two numbers`);
   }
-  checkBackends(op, a, b);
-  checkFloat(op, a, b);
-  checkSameShape(op, a, b);
-  return record(node, vv(vvKernel, a, b), [a, b], undefined);
+  if (typeof b === 'number') {
+    const x = a as Tensor;
+    checkBackends(name, x);
+    checkFloat(name, x);
+    checkFiniteScalar(name, 'the scalar operand', b);
+    if (op === 3 && b === 0) throw new ValueError(`${name}: the divisor must be a finite nonzero number; got 0`);
+    const out = vs(VS[op], x, b);
+    if (op <= 1) return record(addsOp, out, [x], undefined);
+    return record(mulsOp, out, [x], op === 2 ? b : 1 / b);
+  }
+  if (typeof a === 'number') {
+    checkBackends(name, b);
+    checkFloat(name, b);
+    checkFiniteScalar(name, 'the scalar operand', a);
+    if (op === 0 || op === 2) return binary(op, b, a); // commutative
+    if (op === 1) {
+      // s − x = −x + s
+      const out = vs('muls_f32', b, -1);
+      b.backend.k.adds_f32(out.ptr, out.ptr, out.size, a);
+      return record(mulsOp, out, [b], -1);
+    }
+    // s / x
+    const s = tensor([a], [], { backend: b.backend });
+    const out = bcast(3, s, b, b.shape);
+    s.dispose();
+    return record(rdivOp, out, [b], out);
+  }
+  checkBackends(name, a, b);
+  checkFloat(name, a, b);
+  const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(name, a.shape, b.shape);
+  return record(NODES[op], bcast(op, a, b, shape), [a, b], undefined);
 }
 
-/** a + b (elementwise; b may be a number). */
-export function add(a: Tensor, b: Tensor | number): Tensor {
-  return binary('add', a, b, 'add_f32', 'adds_f32', addOp);
+/** a + b, elementwise with broadcasting; either side may be a number. */
+export function add(a: Tensor | number, b: Tensor | number): Tensor {
+  return binary(0, a, b);
 }
 
-/** a − b (elementwise; b may be a number). */
-export function sub(a: Tensor, b: Tensor | number): Tensor {
-  return binary('sub', a, b, 'sub_f32', 'subs_f32', subOp);
+/** a − b, elementwise with broadcasting; either side may be a number. */
+export function sub(a: Tensor | number, b: Tensor | number): Tensor {
+  return binary(1, a, b);
 }
 
-/** a · b (elementwise; b may be a number). */
-export function mul(a: Tensor, b: Tensor | number): Tensor {
-  return binary('mul', a, b, 'mul_f32', 'muls_f32', mulOp);
+/** a · b, elementwise with broadcasting; either side may be a number. */
+export function mul(a: Tensor | number, b: Tensor | number): Tensor {
+  return binary(2, a, b);
 }
 
-/** a / b (elementwise; b may be a nonzero number). */
-export function div(a: Tensor, b: Tensor | number): Tensor {
-  return binary('div', a, b, 'div_f32', 'divs_f32', divOp);
+/** a / b, elementwise with broadcasting; either side may be a number (a number divisor must be nonzero). */
+export function div(a: Tensor | number, b: Tensor | number): Tensor {
+  return binary(3, a, b);
+}
+
+/** −x. */
+export function neg(x: Tensor): Tensor {
+  return binary(2, x, -1);
 }

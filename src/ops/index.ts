@@ -3,3 +3,5 @@
 export * from './arithmetic.js';
 export * from './creation.js';
 export * from './matmul.js';
+export * from './reduce.js';
+export * from './shape.js';

@@ -7,11 +7,15 @@ import { ArrayBufferMemory, Heap, MAX_HEAP_BYTES } from '../heap.js';
 import type { Kernels } from '../kernels.js';
 import { elementwiseKernels } from './elementwise.js';
 import { gemmKernels } from './gemm.js';
+import { layoutKernels } from './layout.js';
+import { reduceKernels } from './reduce.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
     ...elementwiseKernels(heap),
     ...gemmKernels(heap),
+    ...reduceKernels(heap),
+    ...layoutKernels(heap),
   };
 }
 
