@@ -10,3 +10,4 @@ export * from "./gemm";
 export * from "./elementwise";
 export * from "./reduce";
 export * from "./layout";
+export * from "./gather";

@@ -33,6 +33,9 @@ export const KERNEL_SIGNATURES = {
   max_axis_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (dx, idx, dy, outer, n, inner)
   // layout.ts: (out, x, d0, d1, d2, d3, so0, so1, so2, so3, sx0, sx1, sx2, sx3)
   copy_strided: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // gather.ts: rows of rowLen elements; idx int32
+  gather_rows: ['ptr', 'ptr', 'ptr', 'i32', 'i32'], // (out, x, idx, n, rowLen)
+  scatter_add_rows: ['ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, idx, dy, n, rowLen)
   // gemm.ts
   gemm_workspace_bytes: [],
   // (c, a, b, ws, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta)

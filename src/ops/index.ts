@@ -5,3 +5,5 @@ export * from './creation.js';
 export * from './matmul.js';
 export * from './reduce.js';
 export * from './shape.js';
+export * from './gather.js';
+export * from './linear.js';

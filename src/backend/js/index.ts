@@ -6,6 +6,7 @@
 import { ArrayBufferMemory, Heap, MAX_HEAP_BYTES } from '../heap.js';
 import type { Kernels } from '../kernels.js';
 import { elementwiseKernels } from './elementwise.js';
+import { gatherKernels } from './gather.js';
 import { gemmKernels } from './gemm.js';
 import { layoutKernels } from './layout.js';
 import { reduceKernels } from './reduce.js';
@@ -16,6 +17,7 @@ export function createJsKernels(heap: Heap): Kernels {
     ...gemmKernels(heap),
     ...reduceKernels(heap),
     ...layoutKernels(heap),
+    ...gatherKernels(heap),
   };
 }
 
