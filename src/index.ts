@@ -17,4 +17,6 @@ export { Tensor, tensor, tidy, keep, type DType, type Shape, type NestedArray, t
 export { backward, noGrad, isGradEnabled, setGradEnabled, setAnomalyMode, AnomalyError, type BackwardOptions } from './autograd.js';
 export * from './ops/index.js';
 export * from './errors.js';
+export { Module, parameter, buffer, isParameter } from './nn/module.js';
+export { Sequential } from './nn/sequential.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
