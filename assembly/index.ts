@@ -8,3 +8,4 @@ export function heap_base(): usize {
 
 export * from "./gemm";
 export * from "./elementwise";
+export * from "./optim";

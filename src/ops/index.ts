@@ -3,3 +3,4 @@
 export * from './arithmetic.js';
 export * from './creation.js';
 export * from './matmul.js';
+export * from './penalty.js';

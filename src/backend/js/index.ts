@@ -7,11 +7,13 @@ import { ArrayBufferMemory, Heap, MAX_HEAP_BYTES } from '../heap.js';
 import type { Kernels } from '../kernels.js';
 import { elementwiseKernels } from './elementwise.js';
 import { gemmKernels } from './gemm.js';
+import { optimKernels } from './optim.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
     ...elementwiseKernels(heap),
     ...gemmKernels(heap),
+    ...optimKernels(heap),
   };
 }
 
