@@ -63,8 +63,12 @@ export function describeValue(x: unknown): string {
 
 /** Padded byte length of the slab slice of each slab member (parameters and grad views). */
 const PADDED_BYTES = new WeakMap<Tensor, number>();
-/** The optimizer whose slab holds each parameter. */
-const OWNER = new WeakMap<Tensor, object>();
+/**
+ * The optimizer whose slab holds each parameter. A WeakRef, so an optimizer
+ * that was dropped without `dispose()` can still be garbage-collected, and
+ * then no longer blocks its parameters from joining a new optimizer.
+ */
+const OWNER = new WeakMap<Tensor, WeakRef<object>>();
 
 /** @internal */
 export function registerSlabMember(t: Tensor, paddedBytes: number): void {
@@ -78,13 +82,13 @@ export function unregisterSlabMember(t: Tensor): void {
 
 /** @internal The optimizer that owns `param`'s slab slice, if any. */
 export function slabOwner(param: Tensor): object | undefined {
-  return OWNER.get(param);
+  return OWNER.get(param)?.deref();
 }
 
 /** @internal */
 export function setSlabOwner(param: Tensor, owner: object | undefined): void {
   if (owner === undefined) OWNER.delete(param);
-  else OWNER.set(param, owner);
+  else OWNER.set(param, new WeakRef(owner));
 }
 
 // ─── ranges ────────────────────────────────────────────────────────────────

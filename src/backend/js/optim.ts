@@ -38,24 +38,27 @@ export function optimKernels(h: Heap) {
     ): void {
       const F = h.f32, pi = p >>> 2, mi = m >>> 2, vi = v >>> 2, xi = vmax >>> 2, gi = g >>> 2;
       const f = Math.fround;
-      lr = f(lr), b1 = f(b1), b2 = f(b2), eps = f(eps), weightDecay = f(weightDecay), bc1 = f(bc1), bc2 = f(bc2);
-      const stepSize = lr / bc1;
-      const bc2Sqrt = Math.sqrt(bc2);
-      const decay = 1 - lr * weightDecay;
+      const LR = f(lr), B1 = f(b1), B2 = f(b2), EPS = f(eps), WD = f(weightDecay);
+      const stepSize = LR / f(bc1);
+      const bc2Sqrt = Math.sqrt(f(bc2));
+      const c1 = 1 - B1, c2 = 1 - B2;
+      // Branch-free loop: decoupled decay multiplies p (else by 1), coupled adds wd·p to g (else 0·p).
+      const decay = decoupled !== 0 ? 1 - LR * WD : 1;
+      const l2 = decoupled !== 0 ? 0 : WD;
+      const ams = amsgrad !== 0;
       for (let i = 0; i < n; i++) {
-        let pv = F[pi + i];
-        let gv = F[gi + i];
-        if (decoupled !== 0) pv *= decay;
-        else gv += weightDecay * pv;
-        const mv = F[mi + i] + (1 - b1) * (gv - F[mi + i]);
-        let sv = b2 * F[vi + i] + (1 - b2) * gv * gv;
-        F[mi + i] = mv;
-        F[vi + i] = sv;
-        if (amsgrad !== 0) {
-          sv = Math.max(F[xi + i], Math.fround(sv));
-          F[xi + i] = sv;
+        const p0 = F[pi + i] * decay;
+        const g0 = F[gi + i] + l2 * p0;
+        const m0 = F[mi + i];
+        const m1 = m0 + c1 * (g0 - m0);
+        let s = B2 * F[vi + i] + c2 * g0 * g0;
+        F[mi + i] = m1;
+        F[vi + i] = s;
+        if (ams) {
+          s = Math.max(F[xi + i], f(s));
+          F[xi + i] = s;
         }
-        F[pi + i] = pv - stepSize * (mv / (Math.sqrt(sv) / bc2Sqrt + eps));
+        F[pi + i] = p0 - stepSize * (m1 / (Math.sqrt(s) / bc2Sqrt + EPS));
       }
     },
 
