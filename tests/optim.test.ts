@@ -305,6 +305,29 @@ describe.each(EACH_BACKEND)('optimizers on %s', (_name, be) => {
     });
   });
 
+  test('an optimizer dropped without dispose() is collected and stops owning its parameters', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc!;
+    const p = withBackend(be, () => tensor([1, 2, 3], undefined, { requiresGrad: true }));
+    (() => void new SGD([p]))(); // forgotten
+    let opt: Optimizer<any> | undefined;
+    const tick = () => new Promise((r) => setTimeout(r, 10));
+    // WeakRef targets live to the end of the job that made or deref'ed them: yield before collecting.
+    for (let i = 0; i < 20 && opt === undefined; i++) {
+      await tick();
+      gc();
+      await tick();
+      try {
+        opt = new Adam([p]);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+      }
+    }
+    expect(opt).toBeDefined();
+    expect(Array.from(p.data())).toEqual([1, 2, 3]);
+    opt!.dispose();
+    p.dispose();
+  });
+
   test('stateDict / loadStateDict resume exactly; a mismatched dict changes nothing', () => {
     withBackend(be, () => {
       const mk = () => [tensor(randomArray(10, 1), [2, 5], { requiresGrad: true }), tensor(randomArray(3, 2), [3], { requiresGrad: true })];
