@@ -11,3 +11,4 @@ export * from "./elementwise";
 export * from "./reduce";
 export * from "./layout";
 export * from "./gather";
+export * from "./optim";

@@ -20,3 +20,16 @@ export * from './errors.js';
 export { Module, parameter, buffer, isParameter } from './nn/module.js';
 export { Sequential } from './nn/sequential.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
+export {
+  Generator, seed, initialSeed, getGenerator, globalGenerator, type GeneratorState,
+} from './random.js';
+export * as initializers from './init.js';
+export {
+  truncatedNormal, xavierUniform, xavierNormal, glorotUniform, glorotNormal, kaimingUniform, kaimingNormal,
+  heUniform, heNormal, lecunUniform, lecunNormal, orthogonal, initialize, getInitializer, calculateGain, computeFans,
+  INITIALIZER_NAMES, INITIALIZER_DEFAULTS,
+  type Initializer, type InitializerName, type InitializerOptions, type FanOptions, type GainOptions, type KaimingOptions,
+  type Nonlinearity, type OrthogonalOptions, type TruncatedNormalOptions, type UniformOptions, type NormalOptions,
+  type ConstantOptions,
+} from './init.js';
+export * from './optim/index.js';

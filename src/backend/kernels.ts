@@ -45,6 +45,20 @@ export const KERNEL_SIGNATURES = {
     'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32',
     'f32', 'f32',
   ],
+  // optim.ts: in/out buffers first, then the gradient, then n and hyper-parameters.
+  // (p, buf, g, n, lr, momentum, dampening, weightDecay, nesterov, firstStep)
+  sgd_step: ['ptr', 'ptr', 'ptr', 'i32', 'f32', 'f32', 'f32', 'f32', 'i32', 'i32'],
+  // (p, m, v, vmax, g, n, lr, b1, b2, eps, weightDecay, decoupled, amsgrad, bc1, bc2)
+  adam_step: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'f32', 'f32', 'f32', 'f32', 'f32', 'i32', 'i32', 'f32', 'f32'],
+  // (p, sq, buf, gavg, g, n, lr, alpha, eps, weightDecay, momentum, centered)
+  rmsprop_step: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'f32', 'f32', 'f32', 'f32', 'f32', 'i32'],
+  // (p, sum, g, n, clr, eps, weightDecay)
+  adagrad_step: ['ptr', 'ptr', 'ptr', 'i32', 'f32', 'f32', 'f32'],
+  sumsq_f32: ['ptr', 'ptr', 'i32'], // (out, x, n): out[0] = Σx²
+  sumabs_f32: ['ptr', 'ptr', 'i32'], // (out, x, n): out[0] = Σ|x|
+  absmax_f32: ['ptr', 'ptr', 'i32'], // (out, x, n): out[0] = max|x|
+  clamp_f32: ['ptr', 'ptr', 'i32', 'f32', 'f32'], // (out, x, n, lo, hi)
+  sign_scale_f32: ['ptr', 'ptr', 'i32', 'f32'], // (out, x, n, s): out = s·sign(x)
 } as const satisfies Record<string, readonly ArgKind[]>;
 
 export type KernelName = keyof typeof KERNEL_SIGNATURES;

@@ -7,3 +7,4 @@ export * from './reduce.js';
 export * from './shape.js';
 export * from './gather.js';
 export * from './linear.js';
+export * from './penalty.js';

@@ -10,6 +10,7 @@ import { gatherKernels } from './gather.js';
 import { gemmKernels } from './gemm.js';
 import { layoutKernels } from './layout.js';
 import { reduceKernels } from './reduce.js';
+import { optimKernels } from './optim.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -18,6 +19,7 @@ export function createJsKernels(heap: Heap): Kernels {
     ...reduceKernels(heap),
     ...layoutKernels(heap),
     ...gatherKernels(heap),
+    ...optimKernels(heap),
   };
 }
 
