@@ -19,6 +19,7 @@ export * from './ops/index.js';
 export * from './errors.js';
 export { Module, parameter, buffer, isParameter } from './nn/module.js';
 export { Sequential } from './nn/sequential.js';
+export { Linear, type LinearOptions } from './nn/linear.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 export {
   Generator, seed, initialSeed, getGenerator, globalGenerator, type GeneratorState,
