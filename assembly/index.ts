@@ -8,3 +8,7 @@ export function heap_base(): usize {
 
 export * from "./gemm";
 export * from "./elementwise";
+export * from "./activations";
+export * from "./softmax";
+export * from "./losses";
+export * from "./dropout";

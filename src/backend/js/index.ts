@@ -5,13 +5,21 @@
 
 import { ArrayBufferMemory, Heap, MAX_HEAP_BYTES } from '../heap.js';
 import type { Kernels } from '../kernels.js';
+import { activationKernels } from './activations.js';
+import { dropoutKernels } from './dropout.js';
 import { elementwiseKernels } from './elementwise.js';
 import { gemmKernels } from './gemm.js';
+import { lossKernels } from './losses.js';
+import { softmaxKernels } from './softmax.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
     ...elementwiseKernels(heap),
     ...gemmKernels(heap),
+    ...activationKernels(heap),
+    ...softmaxKernels(heap),
+    ...lossKernels(heap),
+    ...dropoutKernels(heap),
   };
 }
 
