@@ -1,6 +1,8 @@
 // Vector math on f32x4: exp, log, log1p, tanh, sigmoid, erf/erfc and the
 // normal CDF/PDF. Shared by the activation, softmax and loss kernels; not a
 // kernel family itself (nothing here is exported from assembly/index.ts).
+// Everything is @inline: the kernels get straight-line SIMD code, and asc
+// warns (AS112) about exported functions with v128 signatures otherwise.
 //
 // Every function takes and returns one f32x4; the kernels call them on
 // f32x4.splat(x) for their scalar tails, so an element gets the same result
@@ -83,7 +85,7 @@ const EXP_HI: f32 = 89.0;
 }
 
 /** e^x per lane. */
-export function vexp(x: v128): v128 {
+@inline export function vexp(x: v128): v128 {
   const xc = f32x4.min(f32x4.max(x, vsplat(EXP_LO)), vsplat(EXP_HI));
   const fn = f32x4.nearest(f32x4.mul(xc, vsplat(LOG2E)));
   let r = vnmadd(fn, vsplat(LN2_HI), xc);
@@ -97,7 +99,7 @@ export function vexp(x: v128): v128 {
  * argument like −x² is not rounded to float32 first (rounding −x² alone would
  * cost x²·2⁻²⁴ of relative error: 6e-6 at x = 10).
  */
-export function vexpHiLo(hi: v128, lo: v128): v128 {
+@inline export function vexpHiLo(hi: v128, lo: v128): v128 {
   const s = f32x4.add(hi, lo);
   const sc = f32x4.min(f32x4.max(s, vsplat(EXP_LO)), vsplat(EXP_HI));
   const hc = f32x4.min(f32x4.max(hi, vsplat(2.0 * EXP_LO)), vsplat(2.0 * EXP_HI));
@@ -128,7 +130,7 @@ export function vexpHiLo(hi: v128, lo: v128): v128 {
 const SQRTH: f32 = 0.70710678118654752440;
 
 /** Natural logarithm per lane. */
-export function vlog(x: v128): v128 {
+@inline export function vlog(x: v128): v128 {
   const tiny = f32x4.lt(x, vsplat(1.17549435e-38)); // subnormal (or ≤ 0, handled below)
   const xs = v128.bitselect(f32x4.mul(x, vsplat(8388608.0)), x, tiny);
   let e = i32x4.sub(i32x4.shr_u(i32x4.shl(xs, 1), 24), i32x4.splat(126));
@@ -163,7 +165,7 @@ export function vlog(x: v128): v128 {
  * log(1 + x) per lane, accurate for tiny x (Goldberg's trick: with u = 1 + x
  * rounded, log1p(x) = log(u) · x / (u − 1), exact up to log's own error).
  */
-export function vlog1p(x: v128): v128 {
+@inline export function vlog1p(x: v128): v128 {
   const u = f32x4.add(x, vsplat(1.0));
   const um1 = f32x4.sub(u, vsplat(1.0));
   const r = f32x4.div(f32x4.mul(vlog(u), x), um1);
@@ -182,7 +184,7 @@ const SIGN: i32 = <i32>0x80000000;
  * 1 − 2/(e^{2|x|} + 1) would cancel, and that formula above (e^{2|x|} = Inf
  * gives exactly ±1, so tanh(±50) is ±1, not NaN).
  */
-export function vtanh(x: v128): v128 {
+@inline export function vtanh(x: v128): v128 {
   const ax = f32x4.abs(x);
   const e = vexp(f32x4.add(ax, ax));
   const big = v128.or(
@@ -203,17 +205,10 @@ export function vtanh(x: v128): v128 {
  * overflows: σ(x) = q for x ≥ 0 and e^{−|x|}·q for x < 0, q = 1/(1 + e^{−|x|}).
  * Both tails keep their relative accuracy; σ(±100) is 1 and 0 (no NaN).
  */
-export function vsigmoid(x: v128): v128 {
+@inline export function vsigmoid(x: v128): v128 {
   const ea = vexp(f32x4.neg(f32x4.abs(x)));
   const q = f32x4.div(vsplat(1.0), f32x4.add(ea, vsplat(1.0)));
   return v128.bitselect(f32x4.mul(ea, q), q, f32x4.lt(x, vsplat(0.0)));
-}
-
-/** 1 − σ(x) = σ(−x), without cancellation (see vsigmoid). */
-export function vsigmoidc(x: v128): v128 {
-  const ea = vexp(f32x4.neg(f32x4.abs(x)));
-  const q = f32x4.div(vsplat(1.0), f32x4.add(ea, vsplat(1.0)));
-  return v128.bitselect(q, f32x4.mul(ea, q), f32x4.lt(x, vsplat(0.0)));
 }
 
 // ─── erf, erfc, normal CDF ──────────────────────────────────────────────────
@@ -246,7 +241,7 @@ export function vsigmoidc(x: v128): v128 {
 }
 
 /** erfc(z) per lane: erfc(|z|), or 2 − erfc(|z|) for z < 0. */
-export function verfc(z: v128): v128 {
+@inline export function verfc(z: v128): v128 {
   const e = erfcAbs(z);
   return v128.bitselect(f32x4.sub(vsplat(2.0), e), e, f32x4.lt(z, vsplat(0.0)));
 }
@@ -256,7 +251,7 @@ export function verfc(z: v128): v128 {
  * 1 − erfc(z) would lose relative accuracy; seven terms leave < 1e-9), and
  * ±(1 − erfc(|z|)) above. Saturates to ±1; NaN stays NaN.
  */
-export function verf(z: v128): v128 {
+@inline export function verf(z: v128): v128 {
   const z2 = f32x4.mul(z, z);
   // 2/√π · (1 − z²/3 + z⁴/10 − z⁶/42 + z⁸/216 − z¹⁰/1320 + z¹²/9360)
   let p = vmadd(vsplat(1.2055332981789664e-4), z2, vsplat(-8.548327023450852e-4));
@@ -278,7 +273,7 @@ const INV_SQRT_2PI: f32 = 0.39894228040143267794;
  * formed from x itself (not from the rounded x/√2), so Φ(−12) ≈ 1.8e-33 keeps
  * its relative accuracy.
  */
-export function vnormcdf(x: v128): v128 {
+@inline export function vnormcdf(x: v128): v128 {
   const ax = f32x4.abs(x);
   const h = vhead(ax);
   const half = vsplat(0.5);
@@ -293,7 +288,7 @@ export function vnormcdf(x: v128): v128 {
 }
 
 /** φ(x) = e^{−x²/2}/√(2π) per lane (the exponent in two parts, as in vnormcdf). */
-export function vnormpdf(x: v128): v128 {
+@inline export function vnormpdf(x: v128): v128 {
   const ax = f32x4.abs(x);
   const h = vhead(ax);
   const half = vsplat(0.5);
