@@ -48,7 +48,7 @@ const GT_CLAMP: f32 = 1.0e4;
 // float32 hi + lo: rounding 2u to float32 would cost |2u|·2⁻²⁴ of relative
 // error in the negative tail (5e-6 at x = −5).
 @inline function gtExpNegAbs(x: v128): v128 {
-  const ax = f32x4.min(f32x4.abs(x), vsplat(GT_CLAMP));
+  const ax = f32x4.pmin(f32x4.abs(x), vsplat(GT_CLAMP));
   const x0 = f64x2.promote_low_f32x4(ax);
   const x1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(ax, ax, 2, 3, 2, 3));
   const a0 = f64x2.mul(x0, f64x2.add(f64x2.mul(f64x2.mul(x0, x0), f64x2.splat(GT_B)), f64x2.splat(GT_A)));
@@ -105,7 +105,7 @@ const GT_CLAMP: f32 = 1.0e4;
     let ea: v128, dz: v128;
     if (op == GELU_TANH) {
       ea = gtExpNegAbs(a);
-      const xc = f32x4.min(f32x4.max(a, vsplat(-GT_CLAMP)), vsplat(GT_CLAMP));
+      const xc = f32x4.pmin(f32x4.pmax(a, vsplat(-GT_CLAMP)), vsplat(GT_CLAMP));
       dz = vmadd(vsplat(<f32>(3.0 * GT_B)), f32x4.mul(xc, xc), vsplat(<f32>GT_A));
     } else {
       ea = vexp(f32x4.neg(f32x4.abs(a)));

@@ -73,9 +73,8 @@ const EXP_HI: f32 = 89.0;
   return f32x4.add(vmadd(r2, p, r), vsplat(1.0));
 }
 
-// y · 2^n for integer n ∈ [−150, 128] held in an f32x4.
-@inline function scale2n(y: v128, fn: v128): v128 {
-  const n = i32x4.trunc_sat_f32x4_s(fn);
+// y · 2^n for integer n ∈ [−150, 128].
+@inline function scale2n(y: v128, n: v128): v128 {
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
   const bias = i32x4.splat(127);
@@ -84,13 +83,27 @@ const EXP_HI: f32 = 89.0;
   return f32x4.mul(f32x4.mul(y, s1), s2);
 }
 
+// min(max(x, lo), hi) with pmin/pmax (one instruction each on x86, where
+// f32x4.min/max need several); x = NaN passes through as NaN.
+@inline function clamp(x: v128, lo: f32, hi: f32): v128 {
+  return f32x4.pmin(f32x4.pmax(x, vsplat(lo)), vsplat(hi));
+}
+
+// n = round(v·log2e) both as a float and as an integer, by the shifter trick:
+// adding 1.5·2²³ rounds to an integer (ties to even, like f32x4.nearest) and
+// leaves it in the low mantissa bits (|n| < 2²² here). Cheaper than
+// nearest + trunc_sat, which V8 expands to several instructions each.
+const SHIFTER: f32 = 12582912.0;
+const SHIFTER_BITS: i32 = 0x4b400000;
+
 /** e^x per lane. */
 @inline export function vexp(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, vsplat(EXP_LO)), vsplat(EXP_HI));
-  const fn = f32x4.nearest(f32x4.mul(xc, vsplat(LOG2E)));
+  const xc = clamp(x, EXP_LO, EXP_HI);
+  const t = vmadd(xc, vsplat(LOG2E), vsplat(SHIFTER));
+  const fn = f32x4.sub(t, vsplat(SHIFTER));
   let r = vnmadd(fn, vsplat(LN2_HI), xc);
   r = vnmadd(fn, vsplat(LN2_LO), r);
-  return scale2n(expPoly(r), fn);
+  return scale2n(expPoly(r), i32x4.sub(t, i32x4.splat(SHIFTER_BITS)));
 }
 
 /**
@@ -101,13 +114,14 @@ const EXP_HI: f32 = 89.0;
  */
 @inline export function vexpHiLo(hi: v128, lo: v128): v128 {
   const s = f32x4.add(hi, lo);
-  const sc = f32x4.min(f32x4.max(s, vsplat(EXP_LO)), vsplat(EXP_HI));
-  const hc = f32x4.min(f32x4.max(hi, vsplat(2.0 * EXP_LO)), vsplat(2.0 * EXP_HI));
-  const fn = f32x4.nearest(f32x4.mul(sc, vsplat(LOG2E)));
+  const sc = clamp(s, EXP_LO, EXP_HI);
+  const hc = clamp(hi, 2.0 * EXP_LO, 2.0 * EXP_HI);
+  const t = vmadd(sc, vsplat(LOG2E), vsplat(SHIFTER));
+  const fn = f32x4.sub(t, vsplat(SHIFTER));
   let r = vnmadd(fn, vsplat(LN2_HI), hc);
   r = vnmadd(fn, vsplat(LN2_LO), r);
   r = f32x4.add(r, lo);
-  const y = scale2n(expPoly(r), fn);
+  const y = scale2n(expPoly(r), i32x4.sub(t, i32x4.splat(SHIFTER_BITS)));
   // Out of range (or a huge lo): exact limits; NaN compares false and stays NaN.
   const under = f32x4.lt(s, vsplat(EXP_LO));
   const over = f32x4.gt(s, vsplat(EXP_HI));

@@ -28,8 +28,8 @@ export function softmaxKernels(h: Heap) {
           const ls = Math.log(s);
           for (let k = 0, p = base; k < n; k++, p += inner) F[o0 + p] = F[x0 + p] - m - ls;
         } else {
-          // Divide the unrounded exponentials, not the float32 copies: recompute.
-          for (let k = 0, p = base; k < n; k++, p += inner) F[o0 + p] = Math.exp(F[x0 + p] - m) / s;
+          const inv = 1 / s;
+          for (let k = 0, p = base; k < n; k++, p += inner) F[o0 + p] *= inv;
         }
       }
     }
@@ -79,8 +79,13 @@ export function softmaxKernels(h: Heap) {
           sumX += v;
         }
         let s = 0;
-        for (let j = 0; j < c; j++) s += Math.exp(F[x0 + r + j] - m);
-        for (let j = 0; j < c; j++) F[p0 + r + j] = Math.exp(F[x0 + r + j] - m) / s;
+        for (let j = 0; j < c; j++) {
+          const e = Math.exp(F[x0 + r + j] - m);
+          F[p0 + r + j] = e;
+          s += e;
+        }
+        const inv = 1 / s;
+        for (let j = 0; j < c; j++) F[p0 + r + j] *= inv;
         const logS = Math.log(s);
         let li = m - F[x0 + r + I[y0 + i]] + logS;
         if (eps !== 0) li = (1 - eps) * li + eps * (m - sumX / c + logS);
