@@ -209,7 +209,7 @@ function rowDot(a: usize, b: usize, n: i32): f64 {
     for (let o = 0; o < outer; o++) {
       const off = <usize>o * rowBytes;
       const s = <f32>(logMode ? rowDot(dy + off, 0, n) : rowDot(dy + off, y + off, n));
-      colsRow(dx + off, y + off, dy + off, n, s, logMode);
+      rowBackward(dx + off, y + off, dy + off, n, s, logMode);
     }
     return;
   }
@@ -229,7 +229,7 @@ function rowDot(a: usize, b: usize, n: i32): f64 {
 }
 
 // Backward over one contiguous row once the sum s is known.
-@inline function colsRow(dx: usize, y: usize, dy: usize, n: i32, s: f32, logMode: bool): void {
+@inline function rowBackward(dx: usize, y: usize, dy: usize, n: i32, s: f32, logMode: bool): void {
   const bytes = <usize>n << 2;
   const vs = vsplat(s);
   let i: usize = 0;
