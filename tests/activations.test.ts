@@ -223,3 +223,12 @@ test('the SIMD body and the scalar tail give identical results for the same valu
     );
   }
 });
+
+test('every op of this family is registered with a backward rule', async () => {
+  const { OP_REGISTRY } = await import('../src/autograd.js');
+  const names = [
+    'relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'silu', 'exp', 'log', 'sqrt', 'neg', 'abs',
+    'softmax', 'log_softmax', 'cross_entropy', 'binary_cross_entropy_with_logits', 'mse_loss', 'dropout',
+  ];
+  for (const name of names) expect(typeof OP_REGISTRY.get(name)?.backward, name).toBe('function');
+});
