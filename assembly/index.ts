@@ -12,3 +12,7 @@ export * from "./reduce";
 export * from "./layout";
 export * from "./gather";
 export * from "./optim";
+export * from "./activations";
+export * from "./softmax";
+export * from "./losses";
+export * from "./dropout";

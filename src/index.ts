@@ -20,6 +20,13 @@ export * from './errors.js';
 export { Module, parameter, buffer, isParameter } from './nn/module.js';
 export { Sequential } from './nn/sequential.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
+export { Dropout } from './nn/dropout.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax, LogSoftmax, Flatten, Identity } from './nn/activations.js';
+export {
+  fit, evaluate, predict, accuracyOf, formatEpoch, type Dataset, type FitOptions, type History, type EpochLogs, type BatchLogs,
+  type Callbacks, type EarlyStoppingOptions, type EvaluateOptions, type OptimizerLike, type SchedulerLike,
+} from './train/fit.js';
+export { resolveLoss, type LossFn, type LossName } from './train/losses.js';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 export {
   Generator, seed, initialSeed, getGenerator, globalGenerator, type GeneratorState,

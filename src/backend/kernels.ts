@@ -36,6 +36,44 @@ export const KERNEL_SIGNATURES = {
   // gather.ts: rows of rowLen elements; idx int32
   gather_rows: ['ptr', 'ptr', 'ptr', 'i32', 'i32'], // (out, x, idx, n, rowLen)
   scatter_add_rows: ['ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, idx, dy, n, rowLen)
+  // activations.ts: forward (out, x, n[, hyper]); backward (dx, x or y, dy, n[, hyper])
+  relu_fwd: ['ptr', 'ptr', 'i32'],
+  relu_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, x, dy, n)
+  leaky_relu_fwd: ['ptr', 'ptr', 'i32', 'f32'], // (out, x, n, slope)
+  leaky_relu_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'f32'], // (dx, x, dy, n, slope)
+  sigmoid_fwd: ['ptr', 'ptr', 'i32'],
+  sigmoid_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, y, dy, n)
+  tanh_fwd: ['ptr', 'ptr', 'i32'],
+  tanh_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, y, dy, n)
+  gelu_fwd: ['ptr', 'ptr', 'i32'],
+  gelu_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, x, dy, n)
+  gelu_tanh_fwd: ['ptr', 'ptr', 'i32'],
+  gelu_tanh_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, x, dy, n)
+  silu_fwd: ['ptr', 'ptr', 'i32'],
+  silu_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, x, dy, n)
+  exp_fwd: ['ptr', 'ptr', 'i32'], // backward: mul_f32(dx, dy, y)
+  log_fwd: ['ptr', 'ptr', 'i32'], // backward: div_f32(dx, dy, x)
+  sqrt_fwd: ['ptr', 'ptr', 'i32'],
+  sqrt_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, y, dy, n)
+  neg_fwd: ['ptr', 'ptr', 'i32'], // backward: neg_fwd(dx, dy)
+  abs_fwd: ['ptr', 'ptr', 'i32'],
+  abs_bwd: ['ptr', 'ptr', 'ptr', 'i32'], // (dx, x, dy, n)
+  // softmax.ts: x viewed as [outer, n, inner], softmax over n
+  softmax_fwd: ['ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, x, outer, n, inner)
+  softmax_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (dx, y, dy, outer, n, inner)
+  log_softmax_fwd: ['ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, x, outer, n, inner)
+  log_softmax_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (dx, y, dy, outer, n, inner)
+  // (loss, probs, logits, labels, n, c, reduce, scale, smoothing)
+  cross_entropy_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'f32', 'f32'],
+  // (dlogits, probs, labels, dy, n, c, reduce, scale, smoothing)
+  cross_entropy_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'f32', 'f32'],
+  // losses.ts: reduce = 0 → per element, else out[0] = scale·Σ
+  bce_logits_fwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (out, x, t, n, reduce, scale)
+  bce_logits_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (dx, x, t, dy, n, reduce, scale)
+  mse_fwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (out, p, t, n, reduce, scale)
+  mse_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (dp, p, t, dy, n, reduce, scale)
+  // dropout.ts
+  dropout_fwd: ['ptr', 'ptr', 'ptr', 'i32', 'f32', 'i32'], // (out, mask, x, n, p, seed)
   // gemm.ts
   gemm_workspace_bytes: [],
   // (c, a, b, ws, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta)

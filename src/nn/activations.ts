@@ -4,7 +4,8 @@
  */
 
 import { ConfigError } from '../errors.js';
-import { gelu, geluTanh, leakyRelu, logSoftmax, relu, sigmoid, silu, softmax, tanh } from '../ops/activations.js';
+import { gelu, geluTanh, leakyRelu, relu, sigmoid, silu, tanh } from '../ops/activations.js';
+import { logSoftmax, softmax } from '../ops/softmax.js';
 import { flatten } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';

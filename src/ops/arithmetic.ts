@@ -183,8 +183,3 @@ export function mul(a: Tensor | number, b: Tensor | number): Tensor {
 export function div(a: Tensor | number, b: Tensor | number): Tensor {
   return binary(3, a, b);
 }
-
-/** −x. */
-export function neg(x: Tensor): Tensor {
-  return binary(2, x, -1);
-}

@@ -8,3 +8,7 @@ export * from './shape.js';
 export * from './gather.js';
 export * from './linear.js';
 export * from './penalty.js';
+export * from './activations.js';
+export * from './softmax.js';
+export * from './losses.js';
+export * from './dropout.js';

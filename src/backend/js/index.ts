@@ -5,12 +5,16 @@
 
 import { ArrayBufferMemory, Heap, MAX_HEAP_BYTES } from '../heap.js';
 import type { Kernels } from '../kernels.js';
+import { activationKernels } from './activations.js';
+import { dropoutKernels } from './dropout.js';
 import { elementwiseKernels } from './elementwise.js';
 import { gatherKernels } from './gather.js';
 import { gemmKernels } from './gemm.js';
 import { layoutKernels } from './layout.js';
 import { reduceKernels } from './reduce.js';
 import { optimKernels } from './optim.js';
+import { lossKernels } from './losses.js';
+import { softmaxKernels } from './softmax.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -20,6 +24,10 @@ export function createJsKernels(heap: Heap): Kernels {
     ...layoutKernels(heap),
     ...gatherKernels(heap),
     ...optimKernels(heap),
+    ...activationKernels(heap),
+    ...softmaxKernels(heap),
+    ...lossKernels(heap),
+    ...dropoutKernels(heap),
   };
 }
 
