@@ -181,6 +181,14 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer, options: Parse
   return { metadata, tensors };
 }
 
+/** `safetensors: tensor 'w'`, built only when a message needs it (headers can list many thousands of tensors). */
+class Where {
+  constructor(private readonly name: string) {}
+  toString(): string {
+    return `safetensors: tensor ${quote(this.name)}`;
+  }
+}
+
 interface TensorInfo {
   name: string;
   dtype: SafetensorsDType;
@@ -277,7 +285,7 @@ function readMetadata(value: JsonValue): Record<string, string> {
 }
 
 function readTensorInfo(name: string, value: JsonValue, dataLen: number): TensorInfo {
-  const where = `safetensors: tensor ${quote(name)}`;
+  const where = new Where(name);
   if (!(value instanceof JsonObject)) {
     throw new FormatError(`${where}: entry must be an object with dtype, shape and data_offsets; got ${jsonTypeName(value)}`);
   }
@@ -302,7 +310,7 @@ function readTensorInfo(name: string, value: JsonValue, dataLen: number): Tensor
   const sh = field('shape');
   if (!Array.isArray(sh)) throw new FormatError(`${where}: 'shape' must be an array of integers; got ${jsonTypeName(sh)}`);
   const shape: number[] = [];
-  for (let i = 0; i < sh.length; i++) shape.push(readUint(sh[i], `${where}: shape[${i}]`));
+  for (let i = 0; i < sh.length; i++) shape.push(readUint(sh[i], where, `shape[${i}]`));
   let elements = 1;
   for (const d of shape) {
     if (d !== 0 && elements > Number.MAX_SAFE_INTEGER / d) {
@@ -324,8 +332,8 @@ function readTensorInfo(name: string, value: JsonValue, dataLen: number): Tensor
     const got = Array.isArray(off) ? `an array of ${off.length} elements` : jsonTypeName(off);
     throw new FormatError(`${where}: 'data_offsets' must be [begin, end]; got ${got}`);
   }
-  const begin = readUint(off[0], `${where}: data_offsets[0] (begin)`);
-  const end = readUint(off[1], `${where}: data_offsets[1] (end)`);
+  const begin = readUint(off[0], where, 'data_offsets[0] (begin)');
+  const end = readUint(off[1], where, 'data_offsets[1] (end)');
   if (end < begin) {
     throw new FormatError(`${where}: data_offsets [${begin},${end}] are reversed (end ${end} < begin ${begin})`);
   }
@@ -343,20 +351,29 @@ function readTensorInfo(name: string, value: JsonValue, dataLen: number): Tensor
   return { name, dtype, shape, begin, end };
 }
 
+function isUintLiteral(text: string): boolean {
+  if (text.length > 1 && text.charCodeAt(0) === 0x30) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return text.length > 0;
+}
+
 /** A JSON number that is a plain non-negative integer literal ≤ 2^53-1 (as the reference's usize, within JS's safe range). */
-function readUint(v: JsonValue | undefined, where: string): number {
+function readUint(v: JsonValue | undefined, where: Where, label: string): number {
   if (!(v instanceof JsonNumber)) {
-    throw new FormatError(`${where} must be a non-negative integer; got ${v === undefined ? 'nothing' : jsonTypeName(v)}`);
+    throw new FormatError(`${where}: ${label} must be a non-negative integer; got ${v === undefined ? 'nothing' : jsonTypeName(v)}`);
   }
   const text = v.text;
-  if (!/^(0|[1-9][0-9]*)$/.test(text)) {
+  if (!isUintLiteral(text)) {
     const why = text.startsWith('-') && /^-(0|[1-9][0-9]*)$/.test(text) ? 'negative' : 'not an integer literal';
-    throw new FormatError(`${where} is ${clip(text)}: ${why}; must be a non-negative integer`);
+    throw new FormatError(`${where}: ${label} is ${clip(text)}: ${why}; must be a non-negative integer`);
   }
   const x = Number(text);
   if (!Number.isSafeInteger(x)) {
     // Any integer literal ≥ 2^53 rounds to a double ≥ 2^53, so this test is exact.
-    throw new FormatError(`${where} is ${clip(text)}, over 2^53-1 (the largest integer a JS number holds exactly)`);
+    throw new FormatError(`${where}: ${label} is ${clip(text)}, over 2^53-1 (the largest integer a JS number holds exactly)`);
   }
   return x;
 }
@@ -581,22 +598,26 @@ class JsonParser {
     const s = this.s;
     const start = this.i;
     let i = start;
-    const digits = () => {
+    if (s.charCodeAt(i) === 0x2d) i++; // -
+    if (s.charCodeAt(i) === 0x30) i++; // a leading 0 stands alone
+    else {
       const from = i;
-      while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
-      return i - from;
-    };
-    if (s[i] === '-') i++;
-    if (s[i] === '0') i++;
-    else if (digits() === 0) this.fail('a number needs digits', i);
-    if (s[i] === '.') {
-      i++;
-      if (digits() === 0) this.fail('a number needs digits after the decimal point', i);
+      i = skipDigits(s, i);
+      if (i === from) this.fail('a number needs digits', i);
     }
-    if (s[i] === 'e' || s[i] === 'E') {
+    if (s.charCodeAt(i) === 0x2e) {
+      const from = ++i;
+      i = skipDigits(s, i);
+      if (i === from) this.fail('a number needs digits after the decimal point', i);
+    }
+    const e = s.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
       i++;
-      if (s[i] === '+' || s[i] === '-') i++;
-      if (digits() === 0) this.fail('a number needs digits in its exponent', i);
+      const sign = s.charCodeAt(i);
+      if (sign === 0x2b || sign === 0x2d) i++;
+      const from = i;
+      i = skipDigits(s, i);
+      if (i === from) this.fail('a number needs digits in its exponent', i);
     }
     this.i = i;
     return new JsonNumber(s.slice(start, i));
@@ -725,6 +746,14 @@ class JsonParser {
     const inside = p[0] === '__metadata__' ? '__metadata__' : `the entry of tensor ${quote(p[0])}`;
     const deeper = p.length > 1 ? ` (under ${p.slice(1).map(quote).join(' → ')})` : '';
     throw new FormatError(`safetensors: duplicate key ${quote(key)} in ${inside}${deeper} (at character ${at})`);
+  }
+}
+
+function skipDigits(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) i++;
+    else return i;
   }
 }
 
