@@ -35,6 +35,10 @@ function file(header: string, data: number[] | number = 0, n?: number | bigint):
   return new Uint8Array([...u64(n ?? h.length), ...h, ...d]);
 }
 
+function hexBytes(hex: string): Uint8Array {
+  return new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
 function bits32(a: Float32Array | Int32Array): number[] {
   return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 }
@@ -166,6 +170,84 @@ describe('safetensors format, written by hand', () => {
     for (const e of tensors.values()) expect(e.data.byteOffset % DTYPE_BYTES[e.dtype]).toBe(0);
     const n = Number(new DataView(out.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
+  });
+});
+
+// ─── interop: a file written by the reference implementation ───────────────
+
+describe('safetensors written by the reference implementation', () => {
+  // scripts/make-safetensors-fixture.py, safetensors 0.8.0 (Rust core): one tensor of every dtype,
+  // laid out the reference's way (U64, I64, F64, then F32 …, by its dtype order, then name).
+  const REFERENCE = hexBytes(
+    '90030000000000007b225f5f6d657461646174615f5f223a7b22666f726d6174223a226e70227d2c22753634223a7b226474797065223a22' +
+    '553634222c227368617065223a5b315d2c22646174615f6f666673657473223a5b302c385d7d2c22693634223a7b226474797065223a2249' +
+    '3634222c227368617065223a5b335d2c22646174615f6f666673657473223a5b382c33325d7d2c22663634223a7b226474797065223a2246' +
+    '3634222c227368617065223a5b325d2c22646174615f6f666673657473223a5b33322c34385d7d2c22656d707479223a7b22647479706522' +
+    '3a22463332222c227368617065223a5b302c335d2c22646174615f6f666673657473223a5b34382c34385d7d2c22663332223a7b22647479' +
+    '7065223a22463332222c227368617065223a5b322c345d2c22646174615f6f666673657473223a5b34382c38305d7d2c227363616c617222' +
+    '3a7b226474797065223a22463332222c227368617065223a5b5d2c22646174615f6f666673657473223a5b38302c38345d7d2c2275333222' +
+    '3a7b226474797065223a22553332222c227368617065223a5b315d2c22646174615f6f666673657473223a5b38342c38385d7d2c22693332' +
+    '223a7b226474797065223a22493332222c227368617065223a5b322c315d2c22646174615f6f666673657473223a5b38382c39365d7d2c22' +
+    '62663136223a7b226474797065223a2242463136222c227368617065223a5b345d2c22646174615f6f666673657473223a5b39362c313034' +
+    '5d7d2c22663136223a7b226474797065223a22463136222c227368617065223a5b355d2c22646174615f6f666673657473223a5b3130342c' +
+    '3131345d7d2c22753136223a7b226474797065223a22553136222c227368617065223a5b315d2c22646174615f6f666673657473223a5b31' +
+    '31342c3131365d7d2c22693136223a7b226474797065223a22493136222c227368617065223a5b325d2c22646174615f6f66667365747322' +
+    '3a5b3131362c3132305d7d2c226938223a7b226474797065223a224938222c227368617065223a5b325d2c22646174615f6f666673657473' +
+    '223a5b3132302c3132325d7d2c227538223a7b226474797065223a225538222c227368617065223a5b335d2c22646174615f6f6666736574' +
+    '73223a5b3132322c3132355d7d2c22666c6167223a7b226474797065223a22424f4f4c222c227368617065223a5b325d2c22646174615f6f' +
+    '666673657473223a5b3132352c3132375d7d7d2020202020070000000000000000000080ffffffffffffff7f00000000ffffffffffffffff' +
+    '9a9999999999b93f9c7500883ce437fe0000c03f000000800000807f000080ff0100c07f4523c1ff01000000ffff7f7f0000204040e20100' +
+    '00000080ffffff7f803f40c0807f0100003c00c0ff7b0100007cffffd4fe2c01807f00ff010100',
+  );
+
+  test('parses, every dtype decodes to the values written', () => {
+    const { tensors, metadata } = parseSafetensors(REFERENCE);
+    expect(metadata).toEqual({ format: 'np' });
+    expect([...tensors.keys()]).toEqual([
+      'u64', 'i64', 'f64', 'empty', 'f32', 'scalar', 'u32', 'i32', 'bf16', 'f16', 'u16', 'i16', 'i8', 'u8', 'flag',
+    ]);
+    const f = (name: string) => Array.from(decodeFloat32(tensors.get(name)!.dtype, tensors.get(name)!.data));
+    const i = (name: string) => Array.from(decodeInt32(tensors.get(name)!.dtype, tensors.get(name)!.data));
+    expect(tensors.get('f32')!.shape).toEqual([2, 4]);
+    expect(bits32(decodeFloat32('F32', tensors.get('f32')!.data))).toEqual([
+      0x3fc00000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00001, 0xffc12345, 0x00000001, 0x7f7fffff,
+    ]);
+    expect(f('f16')).toEqual([1, -2, 65504, 2 ** -24, Infinity]);
+    expect(f('bf16')).toEqual([1, -3, Infinity, f32FromBits(0x00010000)]);
+    expect(f('f64')).toEqual([Math.fround(0.1), -Infinity]);
+    expect(tensors.get('scalar')!.shape).toEqual([]);
+    expect(f('scalar')).toEqual([2.5]);
+    expect(tensors.get('empty')!.shape).toEqual([0, 3]);
+    expect(i('i64')).toEqual([-(2 ** 31), 2 ** 31 - 1, -1]);
+    expect(i('u64')).toEqual([7]);
+    expect(i('i32')).toEqual([-(2 ** 31), 2 ** 31 - 1]);
+    expect(i('u32')).toEqual([123456]);
+    expect(i('i16')).toEqual([-300, 300]);
+    expect(i('u16')).toEqual([65535]);
+    expect(i('i8')).toEqual([-128, 127]);
+    expect(i('u8')).toEqual([0, 255, 1]);
+    expect(i('flag')).toEqual([1, 0]);
+  });
+
+  test('rewritten by wasmgrad: the same tensors, laid out by element size then name', () => {
+    const ref = parseSafetensors(REFERENCE);
+    const again = parseSafetensors(serializeSafetensors(ref.tensors, ref.metadata));
+    expect([...again.tensors.keys()].slice(0, 3)).toEqual(['f64', 'i64', 'u64']);
+    expect(again.metadata).toEqual(ref.metadata);
+    for (const [name, e] of ref.tensors) {
+      expect(again.tensors.get(name)).toMatchObject({ dtype: e.dtype, shape: e.shape });
+      expect(Array.from(again.tensors.get(name)!.data)).toEqual(Array.from(e.data));
+    }
+  });
+
+  test.each(EACH_BACKEND)('loadTensors on %s', (_name, be) => {
+    const { tensors } = loadTensors(REFERENCE, { backend: be });
+    expect(tensors.f32.backend).toBe(be);
+    expect(bits32(tensors.f32.data())[4]).toBe(0x7fc00001);
+    expect(tensors.f16.dtype).toBe('float32');
+    expect(tensors.i64.dtype).toBe('int32');
+    expect(Array.from(tensors.i64.data())).toEqual([-(2 ** 31), 2 ** 31 - 1, -1]);
+    for (const t of Object.values(tensors)) t.dispose();
   });
 });
 
