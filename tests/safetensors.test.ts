@@ -854,12 +854,19 @@ describe.each(EACH_BACKEND)('saveTensors / loadTensors on %s', (_name, be) => {
     });
   });
 
-  test('saving a disposed tensor or a non-tensor is an error', () => {
+  test('saving a disposed tensor or a non-tensor, or unknown options, is an error', () => {
     withBackend(be, () => {
       const t = tensor([1]);
       t.dispose();
       expect(() => saveTensors({ t })).toThrow('disposed');
       expect(() => saveTensors({ t: [1] as never })).toThrow('saveTensors: "t" is not a Tensor');
+      const u = tensor([1]);
+      expect(() => saveTensors({ u }, undefined, { floatDtype: 'F8' as never })).toThrow(ConfigError);
+      expect(() => saveTensors({ u }, undefined, { dtype: 'F16' } as never)).toThrow("saveTensors: unknown option 'dtype'; valid: floatDtype");
+      expect(() => loadTensors(saveTensors({ u }), { backnd: be } as never)).toThrow(
+        "loadTensors: unknown option 'backnd'; valid: backend, maxHeaderBytes",
+      );
+      u.dispose();
     });
   });
 });

@@ -14,7 +14,7 @@
  */
 
 import type { Backend } from '../backend/index.js';
-import { fmtShape, ShapeError, ValueError } from '../errors.js';
+import { ConfigError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { Tensor, tensor } from '../tensor.js';
 import { decodeFloat32, decodeInt32, encodeFloat32, encodeInt32, FLOAT_DTYPES } from './dtype.js';
 import { parseSafetensors, serializeSafetensors, setOwn, type ParseOptions, type SafetensorsInput } from './safetensors.js';
@@ -53,7 +53,10 @@ export function saveTensors(
 ): Uint8Array {
   const floatDtype = options.floatDtype ?? SAVE_DEFAULTS.floatDtype;
   if (floatDtype !== 'F32' && floatDtype !== 'F16' && floatDtype !== 'BF16') {
-    throw new ValueError(`saveTensors: floatDtype must be 'F32', 'F16' or 'BF16'; got ${String(floatDtype)}`);
+    throw new ConfigError(`saveTensors: floatDtype must be 'F32', 'F16' or 'BF16'; got ${String(floatDtype)}`);
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== 'floatDtype') throw new ConfigError(`saveTensors: unknown option '${key}'; valid: floatDtype`);
   }
   const list = record instanceof Map ? [...record] : Object.entries(record ?? {});
   const entries = new Map<string, SafetensorsInput>();
@@ -80,6 +83,11 @@ export function saveTensors(
  * const { tensors, metadata } = loadTensors(fs.readFileSync('model.safetensors'));
  */
 export function loadTensors(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): LoadedTensors {
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== 'backend' && key !== 'maxHeaderBytes') {
+      throw new ConfigError(`loadTensors: unknown option '${key}'; valid: backend, maxHeaderBytes`);
+    }
+  }
   const { backend, ...parseOpts } = options;
   const parsed = parseSafetensors(bytes, parseOpts);
 
