@@ -33,6 +33,9 @@ export class OutOfMemoryError extends WasmgradError {}
 /** The WebAssembly module could not be loaded or lacks a kernel. */
 export class WasmError extends WasmgradError {}
 
+/** Bytes that break their file format (a safetensors header that lies, truncated data, …). */
+export class FormatError extends WasmgradError {}
+
 /** `[4,3]` — the way every message prints a shape. */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

@@ -41,3 +41,12 @@ export {
   type ConstantOptions,
 } from './init.js';
 export * from './optim/index.js';
+export {
+  parseSafetensors, serializeSafetensors, DTYPE_BYTES, PARSE_DEFAULTS,
+  type SafetensorsDType, type SafetensorsEntry, type SafetensorsInput, type ParsedSafetensors, type ParseOptions,
+} from './io/safetensors.js';
+export {
+  f16ToF32, f32ToF16, bf16ToF32, f32ToBf16, f16BitsToF32Bits, f32BitsToF16Bits, bf16BitsToF32Bits, f32BitsToBf16Bits,
+  decodeFloat32, decodeInt32, encodeFloat32, encodeInt32,
+} from './io/dtype.js';
+export { saveTensors, loadTensors, type SaveOptions, type LoadOptions, type LoadedTensors } from './io/tensors.js';
