@@ -50,3 +50,8 @@ export {
   decodeFloat32, decodeInt32, encodeFloat32, encodeInt32,
 } from './io/dtype.js';
 export { saveTensors, loadTensors, type SaveOptions, type LoadOptions, type LoadedTensors } from './io/tensors.js';
+export { registerModule, describeModule, buildModule, registeredModules, type ModuleSpec, type ModuleCodec } from './nn/registry.js';
+export {
+  saveModel, loadModel, loadWeights, saveCheckpoint, loadCheckpoint, MODEL_FORMAT, CHECKPOINT_FORMAT,
+  type SaveModelOptions, type LoadWeightsOptions, type SaveCheckpointOptions, type CheckpointInfo,
+} from './io/model.js';
