@@ -5,6 +5,8 @@ import { playwright } from '@vitest/browser-playwright';
 // .ci/run installs it when missing). Tests that need Node (files, --expose-gc)
 // check for it and skip themselves in the browser.
 export default defineConfig({
+  // Binary fixtures (tests/fixtures/*.safetensors) import as inline data URLs in Node and browser alike.
+  assetsInclude: ['**/*.safetensors'],
   test: {
     include: ['tests/**/*.test.ts'],
     exclude: ['tests/node/**'],

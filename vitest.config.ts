@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Binary fixtures (tests/fixtures/*.safetensors) import as inline data URLs in Node and browser alike.
+  assetsInclude: ['**/*.safetensors'],
   test: {
     include: ['tests/**/*.test.ts'],
     pool: 'forks',

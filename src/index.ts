@@ -55,3 +55,7 @@ export {
   saveModel, loadModel, loadWeights, saveCheckpoint, loadCheckpoint, MODEL_FORMAT, CHECKPOINT_FORMAT,
   type SaveModelOptions, type LoadWeightsOptions, type SaveCheckpointOptions, type CheckpointInfo,
 } from './io/model.js';
+export {
+  loadTorchStateDict, exportTorchStateDict, registerTorchMapping, torchEntries, sameLayout, transposed, transpose2d,
+  type TorchEntry, type TorchMapping, type TorchLoadOptions,
+} from './io/torch.js';
