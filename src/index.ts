@@ -59,3 +59,4 @@ export {
   loadTorchStateDict, exportTorchStateDict, registerTorchMapping, torchEntries, sameLayout, transposed, transpose2d,
   type TorchEntry, type TorchMapping, type TorchLoadOptions,
 } from './io/torch.js';
+export { readBytes, writeBytes, downloadBytes, type ByteSource } from './io/source.js';

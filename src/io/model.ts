@@ -15,7 +15,6 @@
  */
 
 import { ConfigError, FormatError, ShapeError, fmtShape } from '../errors.js';
-import './../nn/builtin.js';
 import type { Module } from '../nn/module.js';
 import { buildModule, describeModule, type ModuleSpec } from '../nn/registry.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';

@@ -13,6 +13,7 @@
  */
 
 import { ConfigError } from '../errors.js';
+import { registerBuiltins } from './builtin.js';
 import type { Module } from './module.js';
 
 /** A JSON-serialisable description of a module (and, for containers, its children). */
@@ -41,11 +42,13 @@ export function registerModule<M extends Module>(name: string, ctor: abstract ne
 
 /** The registered names, for error messages and documentation. */
 export function registeredModules(): string[] {
+  registerBuiltins();
   return [...byName.keys()].sort();
 }
 
 /** The description of `m` (recursively for containers). */
 export function describeModule(m: Module): ModuleSpec {
+  registerBuiltins();
   const name = byCtor.get(m.constructor as AnyCtor);
   if (name === undefined) {
     throw new ConfigError(
@@ -58,6 +61,7 @@ export function describeModule(m: Module): ModuleSpec {
 
 /** A new module from a description (weights freshly initialised). */
 export function buildModule(spec: ModuleSpec): Module {
+  registerBuiltins();
   if (spec === null || typeof spec !== 'object' || typeof spec.type !== 'string') {
     throw new ConfigError(`buildModule: expected { type, config }; got ${JSON.stringify(spec)?.slice(0, 80)}`);
   }
