@@ -165,7 +165,26 @@ function packAPartial(panel: usize, src: usize, ldab: usize, transA: bool, h: i3
 // Element (p, j) of op(B) is b[p*ldb + j] (not transposed) or b[j*ldb + p].
 function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, kc: i32, nc: i32): void {
   const ldbb = <usize>ldb << 2;
-  for (let jr = 0; jr < nc; jr += NR) {
+  let jr = 0;
+  if (!transB) {
+    // Two panels per pass over the rows: 16 columns are one 64-byte line of
+    // B. (With a power-of-two ldb the rows share a few L1 sets, so a line
+    // read for one panel is gone before the next panel's pass reaches it.)
+    const panelBytes = <usize>kc << 5;
+    for (; jr + 2 * NR <= nc; jr += 2 * NR) {
+      let src = b + ((<usize>p0 * ldb + j0 + jr) << 2);
+      let d = dst + ((<usize>jr * kc) << 2);
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+        v128.store(d + panelBytes, v128.load(src, 32));
+        v128.store(d + panelBytes, v128.load(src, 48), 16);
+        src += ldbb;
+        d += 32;
+      }
+    }
+  }
+  for (; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
     const panel = dst + ((<usize>jr * kc) << 2);
     if (cols == NR) {
