@@ -47,9 +47,12 @@ const KC: i32 = 256;
 const MC: i32 = MR * 16; // a multiple of MR, so every block's last panel fits the workspace
 const NC: i32 = 1024;
 
-/** Bytes of workspace `gemm` needs: one packed B block and one packed A block. */
+/**
+ * Bytes of workspace `gemm` needs: one packed B block and one packed A block
+ * (plus 4 rows: a block's last panel may reach past its last row).
+ */
 export function gemm_workspace_bytes(): i32 {
-  return (KC * NC + MC * KC) << 2;
+  return (KC * NC + (MC + 4) * KC) << 2;
 }
 
 // MR×8 scratch for partial tiles.
