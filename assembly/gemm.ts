@@ -35,16 +35,16 @@
 //
 // Neither kernel unrolls k: unrolled loops get their loads hoisted and spill.
 //
-// Edges. A block whose row count is not a multiple of MR ends with one short
-// panel: if at most 4 rows remain it is packed 4 rows high and run by the
-// 4×8 kernel (M = 64 → ten 6-row panels and one 4-row one, no wasted rows),
-// otherwise MR high. Packs are zero padded, so partial tiles (rows or columns
-// short of the panel) are computed in full and stored through a scratch tile.
+// Edges. A block whose row count is not a multiple of MR ends in 4-row panels
+// run by a 4×8 kernel where that wastes fewer rows than an MR-row panel
+// (panelRows: M = 64 → ten 6-row panels and one 4-row one). Packs are zero
+// padded, so partial tiles (rows or columns short of the panel) are computed
+// in full and stored through a scratch tile.
 
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const NR: i32 = 8;
 const KC: i32 = 256;
-const MC: i32 = MR * 16; // a multiple of MR, so every block's last panel fits the workspace
+const MC: i32 = MR * 16; // a multiple of MR
 const NC: i32 = 1024;
 
 /**
@@ -69,7 +69,7 @@ const EDGE: usize = memory.data(MR * NR * 4, 16);
 // Height of the A panel that starts with `rem` rows left in the block: MR, or
 // 4 for a tail of at most 4 rows (run by micro4x8 rather than a half-empty
 // MR×8 tile) and for the first of the last 8 rows (two 4-row panels rather
-// than an MR-row one and a mostly empty one: M = 8, 32 have no partial tile).
+// than an MR-row one and a mostly empty one).
 @inline function panelRows(rem: i32): i32 {
   return rem <= 4 || rem == 8 ? 4 : MR;
 }
