@@ -11,38 +11,51 @@
 //     for pc in K step KC        │ pack op(B)[pc:pc+KC, jc:jc+NC] → Bp (panels of NR columns)
 //       for ic in M step MC      │ pack op(A)[ic:ic+MC, pc:pc+KC] → Ap (panels of MR rows)
 //         for jr in NC step NR   │   one Bp panel (KC·NR floats, 8 KiB) stays in L1
-//           for ir in MC step MR │   Ap (MC·KC floats, 64 KiB) stays in L2
+//           for ir in MC step MR │   Ap (MC·KC floats, ≤ 96 KiB) stays in L2
 //             micro-kernel: C[ir:ir+MR, jr:jr+NR] += Ap_panel · Bp_panel
 //
 // Packed layouts (k runs down, one row of the panel per k):
 //
-//   Ap panel (MR = 4 rows):   k=0: a0 a1 a2 a3 | k=1: a0 a1 a2 a3 | ...
-//   Bp panel (NR = 8 cols):   k=0: b0 … b7     | k=1: b0 … b7     | ...
+//   Ap panel (MR rows):   k=0: a0 a1 … a(MR-1) | k=1: a0 a1 … a(MR-1) | ...
+//   Bp panel (NR = 8):    k=0: b0 … b7         | k=1: b0 … b7         | ...
 //
-// Both transposed variants pack through the same 4×4 SIMD transpose, so Aᵀ·B
-// and A·Bᵀ (the ones backpropagation uses) run as fast as A·B.
+// Both transposed variants pack through 4×4 SIMD transposes (or plain vector
+// copies), so Aᵀ·B and A·Bᵀ (the ones backpropagation uses) run as fast as A·B.
 //
-// The micro-kernel holds a 4×8 tile of C in eight f32x4 registers; each k
-// step broadcasts four A values and multiplies them with two B vectors. Larger
-// tiles exceed V8's ~15 allocatable vector registers and spill (TOOLCHAIN.md).
-// The relaxed build (ASC_FEATURE_RELAXED_SIMD) uses f32x4.relaxed_madd, a fused
-// multiply-add on CPUs that have one.
+// Micro-kernel and tile shape. Each k step loads two B vectors, broadcasts MR
+// A values (v128.load32_splat, a load-port op, no shuffle) and does 2·MR
+// multiply-adds into a MR×8 tile of C held in 2·MR f32x4 registers. V8
+// (TurboFan, x64) has 15 allocatable vector registers, which sets MR per build:
 //
-// Partial tiles at the M and N edges are computed in full (packs are zero
-// padded) and stored through a 4×8 scratch tile.
+//   relaxed build: MR = 6. relaxed_madd is one fused op: 12 accumulators +
+//     2 B + 1 A = 15 registers exactly. The loop is then bound by the two FMA
+//     pipes instead of instruction issue: ~15% faster than 4×8 (measured).
+//   plain build:   MR = 5. mul + add needs a temporary: 10 + 2 + 1 + 1 = 14.
+//     A 6×8 tile spills; 5×8 is ~10% faster than 4×8 (measured).
+//
+// Neither kernel unrolls k: unrolled loops get their loads hoisted and spill.
+//
+// Edges. A block whose row count is not a multiple of MR ends in 4-row panels
+// run by a 4×8 kernel where that wastes fewer rows than an MR-row panel
+// (panelRows: M = 64 → ten 6-row panels and one 4-row one). Packs are zero
+// padded, so partial tiles (rows or columns short of the panel) are computed
+// in full and stored through a scratch tile.
 
-const MR: i32 = 4;
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const NR: i32 = 8;
 const KC: i32 = 256;
-const MC: i32 = 64;
+const MC: i32 = MR * 16; // a multiple of MR
 const NC: i32 = 1024;
 
-/** Bytes of workspace `gemm` needs: one packed B block and one packed A block. */
+/**
+ * Bytes of workspace `gemm` needs: one packed B block and one packed A block
+ * (plus 4 rows: a block's last panel may reach past its last row).
+ */
 export function gemm_workspace_bytes(): i32 {
-  return (KC * NC + MC * KC) << 2;
+  return (KC * NC + (MC + 4) * KC) << 2;
 }
 
-// 4×8 scratch for partial tiles.
+// MR×8 scratch for partial tiles.
 const EDGE: usize = memory.data(MR * NR * 4, 16);
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -51,6 +64,14 @@ const EDGE: usize = memory.data(MR * NR * 4, 16);
   } else {
     return f32x4.add(f32x4.mul(a, b), c);
   }
+}
+
+// Height of the A panel that starts with `rem` rows left in the block: MR, or
+// 4 for a tail of at most 4 rows (run by micro4x8 rather than a half-empty
+// MR×8 tile) and for the first of the last 8 rows (two 4-row panels rather
+// than an MR-row one and a mostly empty one).
+@inline function panelRows(rem: i32): i32 {
+  return rem <= 4 || rem == 8 ? 4 : MR;
 }
 
 // ─── packing ────────────────────────────────────────────────────────────────
@@ -72,50 +93,73 @@ const EDGE: usize = memory.data(MR * NR * 4, 16);
   v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
-// Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels at dst.
-// Element (i, p) of op(A) is a[i*lda + p] (not transposed) or a[p*lda + i].
+// Packs op(A)[i0:i0+mc, p0:p0+kc] into panels at dst (MR or 4 rows each, see
+// panelRows; the panel holding row ir starts at ir·kc floats). Element (i, p) of op(A) is a[i*lda + p]
+// (not transposed) or a[p*lda + i].
 function packA(dst: usize, a: usize, lda: i32, transA: bool, i0: i32, p0: i32, mc: i32, kc: i32): void {
   const ldab = <usize>lda << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = min(MR, mc - ir);
+  for (let ir = 0, h = 0; ir < mc; ir += h) {
+    h = panelRows(mc - ir);
+    const rows = min(h, mc - ir);
     const panel = dst + ((<usize>ir * kc) << 2);
-    if (rows == MR) {
-      if (transA) {
-        // op(A) column i..i+3 at depth p is contiguous: a[p*lda + i .. i+3].
-        let src = a + ((<usize>p0 * lda + i0 + ir) << 2);
-        for (let p = 0; p < kc; p++) {
-          v128.store(panel + (<usize>p << 4), v128.load(src));
-          src += ldab;
-        }
-      } else {
-        const src = a + ((<usize>(i0 + ir) * lda + p0) << 2);
-        let p = 0;
-        for (; p + 4 <= kc; p += 4) {
-          transpose4x4(src + (<usize>p << 2), ldab, panel + (<usize>p << 4), 16);
-        }
-        for (; p < kc; p++) {
-          const s = src + (<usize>p << 2);
-          const d = panel + (<usize>p << 4);
-          store<f32>(d, load<f32>(s));
-          store<f32>(d, load<f32>(s + ldab), 4);
-          store<f32>(d, load<f32>(s + 2 * ldab), 8);
-          store<f32>(d, load<f32>(s + 3 * ldab), 12);
-        }
+    const src = transA
+      ? a + ((<usize>p0 * lda + i0 + ir) << 2)
+      : a + ((<usize>(i0 + ir) * lda + p0) << 2);
+    if (rows < h) packAPartial(panel, src, ldab, transA, h, rows, kc);
+    else packAPanel(panel, src, ldab, transA, h, kc);
+  }
+}
+
+// A full panel of h (4…6) rows; src points at op(A)[i, p0], row stride ldab bytes.
+function packAPanel(panel: usize, src: usize, ldab: usize, transA: bool, h: i32, kc: i32): void {
+  const ldp = <usize>h << 2; // bytes per packed k-row
+  if (transA) {
+    // op(A)[i:i+h, p] is contiguous (a row of A): copy it as one or two
+    // (overlapping) vectors.
+    const tail = <usize>(h - 4) << 2;
+    for (let p = 0; p < kc; p++) {
+      v128.store(panel, v128.load(src));
+      if (h > 4) v128.store(panel + tail, v128.load(src + tail));
+      src += ldab;
+      panel += ldp;
+    }
+    return;
+  }
+  // Rows 0…3: 4×4 transposes; rows 4, 5: one vector of 4 k's each, spread
+  // over the 4 packed k-rows.
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const s = src + (<usize>p << 2);
+    const d = panel + <usize>p * ldp;
+    transpose4x4(s, ldab, d, ldp);
+    for (let r = 4; r < h; r++) {
+      const v = v128.load(s + <usize>r * ldab);
+      const dr = d + (<usize>r << 2);
+      v128.store32_lane(dr, v, 0);
+      v128.store32_lane(dr + ldp, v, 1);
+      v128.store32_lane(dr + 2 * ldp, v, 2);
+      v128.store32_lane(dr + 3 * ldp, v, 3);
+    }
+  }
+  for (; p < kc; p++) {
+    const s = src + (<usize>p << 2);
+    const d = panel + <usize>p * ldp;
+    for (let r = 0; r < h; r++) store<f32>(d + (<usize>r << 2), load<f32>(s + <usize>r * ldab));
+  }
+}
+
+// A panel of h rows of which only `rows` exist: the rest is zero.
+function packAPartial(panel: usize, src: usize, ldab: usize, transA: bool, h: i32, rows: i32, kc: i32): void {
+  for (let p = 0; p < kc; p++) {
+    const d = panel + ((<usize>p * h) << 2);
+    for (let r = 0; r < h; r++) {
+      let v: f32 = 0;
+      if (r < rows) {
+        v = transA
+          ? load<f32>(src + <usize>p * ldab + (<usize>r << 2))
+          : load<f32>(src + <usize>r * ldab + (<usize>p << 2));
       }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        const d = panel + (<usize>p << 4);
-        for (let r = 0; r < MR; r++) {
-          let v: f32 = 0;
-          if (r < rows) {
-            const i = i0 + ir + r;
-            v = transA
-              ? load<f32>(a + ((<usize>(p0 + p) * lda + i) << 2))
-              : load<f32>(a + ((<usize>i * lda + p0 + p) << 2));
-          }
-          store<f32>(d + (<usize>r << 2), v);
-        }
-      }
+      store<f32>(d + (<usize>r << 2), v);
     }
   }
 }
@@ -124,7 +168,26 @@ function packA(dst: usize, a: usize, lda: i32, transA: bool, i0: i32, p0: i32, m
 // Element (p, j) of op(B) is b[p*ldb + j] (not transposed) or b[j*ldb + p].
 function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, kc: i32, nc: i32): void {
   const ldbb = <usize>ldb << 2;
-  for (let jr = 0; jr < nc; jr += NR) {
+  let jr = 0;
+  if (!transB) {
+    // Two panels per pass over the rows: 16 columns are one 64-byte line of
+    // B. (With a power-of-two ldb the rows share a few L1 sets, so a line
+    // read for one panel is gone before the next panel's pass reaches it.)
+    const panelBytes = <usize>kc << 5;
+    for (; jr + 2 * NR <= nc; jr += 2 * NR) {
+      let src = b + ((<usize>p0 * ldb + j0 + jr) << 2);
+      let d = dst + ((<usize>jr * kc) << 2);
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+        v128.store(d + panelBytes, v128.load(src, 32));
+        v128.store(d + panelBytes, v128.load(src, 48), 16);
+        src += ldbb;
+        d += 32;
+      }
+    }
+  }
+  for (; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
     const panel = dst + ((<usize>jr * kc) << 2);
     if (cols == NR) {
@@ -172,68 +235,28 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
   }
 }
 
-// ─── micro-kernel ───────────────────────────────────────────────────────────
+// ─── micro-kernels ──────────────────────────────────────────────────────────
+//
+// microHx8(kc, ap, bp, c, ldcb, mr, nr, alpha, beta):
+//   C[0:mr, 0:nr] = alpha · (Ap · Bp) + beta · C   (beta == 0: C not read)
+//   ap: H×kc packed panel, bp: kc×NR packed panel, c: top-left of the tile,
+//   ldcb: C's row stride in bytes. mr < H or nr < NR is an edge tile.
+// The three kernels differ only in H (the number of A broadcasts per k).
 
-// C[0:mr, 0:nr] = alpha · (Ap · Bp) + beta · C   (beta == 0: C not read)
-// ap: MR×kc packed panel, bp: kc×NR packed panel, c: top-left of the tile.
-function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00);
-    c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10);
-    c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20);
-    c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30);
-    c31 = madd(a, b1, c31);
-    ap += 16;
-    bp += 32;
+// One row of a full tile: C[r, 0:8] = alpha · (x0, x1) + beta · C[r, 0:8].
+@inline function storeRow(c: usize, x0: v128, x1: v128, va: v128, vb: v128, beta: f32): void {
+  if (beta == 0) {
+    v128.store(c, f32x4.mul(x0, va));
+    v128.store(c, f32x4.mul(x1, va), 16);
+  } else {
+    v128.store(c, madd(x0, va, f32x4.mul(v128.load(c), vb)));
+    v128.store(c, madd(x1, va, f32x4.mul(v128.load(c, 16), vb)), 16);
   }
-  const va = f32x4.splat(alpha);
-  if (mr == MR && nr == NR) {
-    if (beta == 0) {
-      v128.store(c, f32x4.mul(c00, va));
-      v128.store(c, f32x4.mul(c01, va), 16);
-      c += ldcb;
-      v128.store(c, f32x4.mul(c10, va));
-      v128.store(c, f32x4.mul(c11, va), 16);
-      c += ldcb;
-      v128.store(c, f32x4.mul(c20, va));
-      v128.store(c, f32x4.mul(c21, va), 16);
-      c += ldcb;
-      v128.store(c, f32x4.mul(c30, va));
-      v128.store(c, f32x4.mul(c31, va), 16);
-    } else {
-      const vb = f32x4.splat(beta);
-      v128.store(c, madd(c00, va, f32x4.mul(v128.load(c), vb)));
-      v128.store(c, madd(c01, va, f32x4.mul(v128.load(c, 16), vb)), 16);
-      c += ldcb;
-      v128.store(c, madd(c10, va, f32x4.mul(v128.load(c), vb)));
-      v128.store(c, madd(c11, va, f32x4.mul(v128.load(c, 16), vb)), 16);
-      c += ldcb;
-      v128.store(c, madd(c20, va, f32x4.mul(v128.load(c), vb)));
-      v128.store(c, madd(c21, va, f32x4.mul(v128.load(c, 16), vb)), 16);
-      c += ldcb;
-      v128.store(c, madd(c30, va, f32x4.mul(v128.load(c), vb)));
-      v128.store(c, madd(c31, va, f32x4.mul(v128.load(c, 16), vb)), 16);
-    }
-    return;
-  }
-  // Edge tile: spill the accumulators, then store the valid part element-wise.
-  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
-  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
-  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
-  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+}
+
+// Edge tile: the accumulators are in EDGE (row r at r·32 bytes); store the
+// valid mr×nr part element-wise.
+function storeEdge(c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
   for (let r = 0; r < mr; r++) {
     const row = c + <usize>r * ldcb;
     for (let j = 0; j < nr; j++) {
@@ -242,6 +265,126 @@ function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32,
       store<f32>(dst, beta == 0 ? v : v + beta * load<f32>(dst));
     }
   }
+}
+
+function micro6x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const bEnd = bp + (<usize>kc << 5);
+  while (bp < bEnd) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(ap, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    ap += 24;
+    bp += 32;
+  }
+  if (mr == 6 && nr == NR) {
+    const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+    storeRow(c, c00, c01, va, vb, beta); c += ldcb;
+    storeRow(c, c10, c11, va, vb, beta); c += ldcb;
+    storeRow(c, c20, c21, va, vb, beta); c += ldcb;
+    storeRow(c, c30, c31, va, vb, beta); c += ldcb;
+    storeRow(c, c40, c41, va, vb, beta); c += ldcb;
+    storeRow(c, c50, c51, va, vb, beta);
+    return;
+  }
+  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
+  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
+  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
+  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+  v128.store(EDGE, c40, 128); v128.store(EDGE, c41, 144);
+  v128.store(EDGE, c50, 160); v128.store(EDGE, c51, 176);
+  storeEdge(c, ldcb, mr, nr, alpha, beta);
+}
+
+function micro5x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  const bEnd = bp + (<usize>kc << 5);
+  while (bp < bEnd) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    ap += 20;
+    bp += 32;
+  }
+  if (mr == 5 && nr == NR) {
+    const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+    storeRow(c, c00, c01, va, vb, beta); c += ldcb;
+    storeRow(c, c10, c11, va, vb, beta); c += ldcb;
+    storeRow(c, c20, c21, va, vb, beta); c += ldcb;
+    storeRow(c, c30, c31, va, vb, beta); c += ldcb;
+    storeRow(c, c40, c41, va, vb, beta);
+    return;
+  }
+  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
+  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
+  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
+  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+  v128.store(EDGE, c40, 128); v128.store(EDGE, c41, 144);
+  storeEdge(c, ldcb, mr, nr, alpha, beta);
+}
+
+function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const bEnd = bp + (<usize>kc << 5);
+  while (bp < bEnd) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    ap += 16;
+    bp += 32;
+  }
+  if (mr == 4 && nr == NR) {
+    const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+    storeRow(c, c00, c01, va, vb, beta); c += ldcb;
+    storeRow(c, c10, c11, va, vb, beta); c += ldcb;
+    storeRow(c, c20, c21, va, vb, beta); c += ldcb;
+    storeRow(c, c30, c31, va, vb, beta);
+    return;
+  }
+  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
+  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
+  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
+  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+  storeEdge(c, ldcb, mr, nr, alpha, beta);
 }
 
 // ─── drivers ────────────────────────────────────────────────────────────────
@@ -283,12 +426,14 @@ function gemmOne(
           const nr = min(NR, nc - jr);
           const bp = bPack + ((<usize>jr * kc) << 2);
           const cCol = c + ((<usize>(jc + jr)) << 2);
-          for (let ir = 0; ir < mc; ir += MR) {
-            micro4x8(
-              kc, aPack + ((<usize>ir * kc) << 2), bp,
-              cCol + <usize>(ic + ir) * ldcb, ldcb,
-              min(MR, mc - ir), nr, alpha, betaBlock,
-            );
+          for (let ir = 0, h = 0; ir < mc; ir += h) {
+            h = panelRows(mc - ir);
+            const mr = min(h, mc - ir);
+            const ap = aPack + ((<usize>ir * kc) << 2);
+            const ct = cCol + <usize>(ic + ir) * ldcb;
+            if (h == 4) micro4x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock);
+            else if (MR == 6) micro6x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock);
+            else micro5x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock);
           }
         }
       }

@@ -1,8 +1,14 @@
 // npm run bench:gemm — matmul GFLOPS on every backend this runtime has,
-// single thread: square 64…1024 and the MLP layer (64×784)·(784×256).
-// Backends run interleaved (A B C A B C …) after a warm-up; each cell is the
-// median of several timed runs. Prints a Markdown table and the SIMD peak of
-// this machine, and writes bench/results/gemm.json.
+// single thread: square 64…1024, the MLP layer (64×784)·(784×256) and the two
+// products its backward pass runs (dW = Xᵀ·dY, dX = dY·Wᵀ), and the transposed
+// variants at 512.
+//
+// Backends run interleaved (A B C A B C …) after a warm-up. Every call is timed
+// on its own and each cell is the median over all calls of all rounds: on a
+// shared machine a call that lost the CPU to another process is an outlier the
+// median drops, where timing a block of calls would charge it to the kernel.
+// Prints a Markdown table and the SIMD peak of this machine, and writes
+// bench/results/gemm.json.
 //
 //   node --experimental-wasm-relaxed-simd bench/gemm.bench.mjs [--quick]
 import fs from 'node:fs';
@@ -11,13 +17,19 @@ import { availableBackends, loadBackend, matmul, tensor, tidy } from '../dist/wa
 import { environment, markdownTable, root, simdPeak, stats } from './common.mjs';
 
 const quick = process.argv.includes('--quick');
+// [label, m, n, k, transposeA, transposeB]: C[m,n] = op(A)·op(B), K = k.
 const SHAPES = [
   ['64', 64, 64, 64], ['128', 128, 128, 128], ['256', 256, 256, 256], ['512', 512, 512, 512],
   ...(quick ? [] : [['1024', 1024, 1024, 1024]]),
+  ['512 Aᵀ·B', 512, 512, 512, true, false],
+  ['512 A·Bᵀ', 512, 512, 512, false, true],
   ['(64×784)·(784×256)', 64, 256, 784],
+  ['MLP dW (784×64)·(64×256), Aᵀ·B', 784, 256, 64, true, false],
+  ['MLP dX (64×256)·(256×784), A·Bᵀ', 64, 784, 256, false, true],
 ];
-const ROUNDS = quick ? 5 : 7;
-const MIN_MS = quick ? 20 : 60;
+const ROUNDS = quick ? 7 : 15;
+const MIN_MS = quick ? 20 : 60; // warm-up per backend and shape
+const ROUND_MS = quick ? 8 : 20; // timed calls per backend per round
 
 const names = availableBackends();
 const backends = await Promise.all(names.map((n) => loadBackend(n)));
@@ -34,24 +46,25 @@ function random(n, seed) {
 
 const rows = [];
 const results = [];
-for (const [label, m, n, k] of SHAPES) {
+for (const [label, m, n, k, transposeA = false, transposeB = false] of SHAPES) {
   const flops = 2 * m * n * k;
   const per = backends.map((be) => {
-    const a = tensor(random(m * k, 1), [m, k], { backend: be });
-    const b = tensor(random(k * n, 2), [k, n], { backend: be });
-    const once = () => tidy(() => { matmul(a, b); });
+    const a = tensor(random(m * k, 1), transposeA ? [k, m] : [m, k], { backend: be });
+    const b = tensor(random(k * n, 2), transposeB ? [n, k] : [k, n], { backend: be });
+    const once = () => tidy(() => { matmul(a, b, { transposeA, transposeB }); });
     // Warm-up (tiers the kernel up to the optimizing compiler) and calibrate reps.
     const t0 = performance.now();
     let reps = 0;
     while (performance.now() - t0 < MIN_MS || reps < 3) { once(); reps++; }
-    return { be, once, reps: Math.max(1, Math.round(reps * 1.0)), gflops: [], free: () => { a.dispose(); b.dispose(); } };
+    return { be, once, reps: Math.max(1, Math.round((reps * ROUND_MS) / (performance.now() - t0))), gflops: [], free: () => { a.dispose(); b.dispose(); } };
   });
   for (let r = 0; r < ROUNDS; r++) {
     for (const p of per) {
-      const t0 = performance.now();
-      for (let i = 0; i < p.reps; i++) p.once();
-      const ms = (performance.now() - t0) / p.reps;
-      p.gflops.push(flops / ms / 1e6);
+      for (let i = 0; i < p.reps; i++) {
+        const t0 = performance.now();
+        p.once();
+        p.gflops.push(flops / (performance.now() - t0) / 1e6);
+      }
     }
   }
   const cells = per.map((p) => stats(p.gflops));
@@ -63,7 +76,7 @@ for (const [label, m, n, k] of SHAPES) {
 
 const peak = await simdPeak();
 const env = environment();
-console.log(`\nmatmul GFLOPS, single thread, median of ${ROUNDS} interleaved runs — ${env.cpu}, Node ${env.node}\n`);
+console.log(`\nmatmul GFLOPS, single thread, median over single calls in ${ROUNDS} interleaved rounds — ${env.cpu}, Node ${env.node}\n`);
 console.log(markdownTable(['shape', ...names, ...names.slice(0, -1).map((n) => `${n} / js`)], rows));
 console.log(
   `\nWASM SIMD128 peak on this machine (bench/simd-peak.ts, best of 5): ` +

@@ -1,7 +1,8 @@
 // as-pect specs for assembly/gemm.ts: the kernel against a float64 triple loop
-// over awkward shapes (1, primes, tall-skinny, K=1, edges of the 4×8 tile and
-// of the KC/MC blocks), every transpose combination, alpha/beta, leading
-// dimensions wider than the matrix, and strided batches.
+// over awkward shapes (1, primes, tall-skinny, K=1, every panel height and
+// edge of the MR×8 and 4×8 tiles, edges of the KC/MC blocks), every transpose
+// combination, alpha/beta, beta = 0 over NaN, leading dimensions wider than
+// the matrix, and strided batches. (as-pect runs the relaxed build: MR = 6.)
 import { gemm, gemm_batched, gemm_workspace_bytes } from "../gemm";
 
 let seed: u32 = 12345;
@@ -72,6 +73,46 @@ describe("gemm", () => {
       }
     }
     expect<f64>(worst).toBeLessThan(1e-5);
+  });
+
+  test("every A-panel height and tail (M = 1…14), N and K edges, all transposes", () => {
+    // Rows split into 6- (5- in the plain build) and 4-row panels, full or
+    // partial; columns into 8-wide panels (16 at a time when packing B);
+    // K tails of the 4-step transposes.
+    const ns: i32[] = [8, 9, 16, 17, 24, 33];
+    const ks: i32[] = [1, 3, 4, 7, 16, 257];
+    let worst: f64 = 0;
+    for (let m = 1; m <= 14; m++) {
+      for (let t = 0; t < 4; t++) {
+        const n = ns[(m + t) % ns.length];
+        const k = ks[(m * 3 + t) % ks.length];
+        worst = Math.max(worst, gemmError(m, n, k, t & 1, t >> 1, 1, 0, 0));
+        worst = Math.max(worst, gemmError(m, n, k, t & 1, t >> 1, 0.75, 0.5, 2));
+      }
+    }
+    expect<f64>(worst).toBeLessThan(1e-5);
+  });
+
+  test("beta = 0 ignores NaN in C, in full and in edge tiles", () => {
+    const m = 13, n = 19, k = 5;
+    const a = buf(m * k), b = buf(k * n), c = buf(m * n);
+    randomize(a, m * k);
+    randomize(b, k * n);
+    for (let i = 0; i < m * n; i++) store<f32>(c + (<usize>i << 2), NaN);
+    gemm(c, a, b, ws, m, n, k, k, n, n, 0, 0, 1, 0);
+    let worst: f64 = 0;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s: f64 = 0;
+        for (let p = 0; p < k; p++) s += at(a, i * k + p) * at(b, p * n + j);
+        const e = Math.abs(at(c, i * n + j) - s); // NaN fails the comparison below
+        worst = e < worst ? worst : e;
+      }
+    }
+    expect<f64>(worst).toBeLessThan(1e-5);
+    heap.free(a);
+    heap.free(b);
+    heap.free(c);
   });
 
   test("alpha, beta accumulate and leading dimensions wider than the matrix", () => {
