@@ -29,7 +29,7 @@ class Storage {
   constructor(
     readonly backend: Backend,
     bytes: number,
-    what: string,
+    what: () => string,
   ) {
     this.ptr = backend.heap.alloc(bytes, what);
   }
@@ -51,9 +51,17 @@ const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
 
 const scopes: Tensor[][] = [];
 
+/**
+ * A tensor made inside a tidy scope is disposed by that scope (or handed to
+ * the enclosing one), so it needs no finalizer while it is scoped; it gets one
+ * when it escapes every scope (returned from the outermost tidy, or kept).
+ * Registering only then keeps FinalizationRegistry off the hot path of
+ * training steps, whose temporaries all die in their scope.
+ */
 function track(t: Tensor): void {
   const top = scopes[scopes.length - 1];
   if (top !== undefined) top.push(t);
+  else t.guard();
 }
 
 function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
@@ -92,8 +100,12 @@ export function tidy<T>(fn: () => T): T {
     if (ok) collectTensors(result, survivors);
     const parent = scopes[scopes.length - 1];
     for (const t of created) {
-      if (survivors.has(t)) parent?.push(t);
-      else if (!t.kept) t.dispose();
+      if (survivors.has(t) || t.kept) {
+        if (parent !== undefined && !t.kept) parent.push(t);
+        else t.guard();
+      } else {
+        t.dispose();
+      }
     }
   }
   return result as T;
@@ -102,6 +114,7 @@ export function tidy<T>(fn: () => T): T {
 /** Exempts a tensor from every `tidy` scope: it lives until `dispose()` (or GC). Returns it. */
 export function keep<T extends Tensor>(t: T): T {
   t.kept = true;
+  t.guard();
   return t;
 }
 
@@ -140,10 +153,12 @@ export class Tensor {
 
   private storage: Storage | null;
   private byteOffset: number;
+  /** Registered with the finalizer (see `track`). */
+  private guarded = false;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, …) instead. */
   constructor(shape: Shape, dtype: DType, backend: Backend, share?: { from: Tensor; byteOffset?: number }) {
-    this.shape = Object.freeze(shape.slice());
+    this.shape = shape.slice();
     this.size = checkShape(shape, 'tensor');
     this.dtype = dtype;
     this.backend = backend;
@@ -151,11 +166,17 @@ export class Tensor {
       this.storage = share.from.liveStorage().retain();
       this.byteOffset = share.from.byteOffset + (share.byteOffset ?? 0);
     } else {
-      this.storage = new Storage(backend, this.size * 4, `a ${dtype} tensor of shape ${fmtShape(shape)}`);
+      this.storage = new Storage(backend, this.size * 4, () => `a ${dtype} tensor of shape ${fmtShape(shape)}`);
       this.byteOffset = 0;
     }
-    finalizer.register(this, this.storage, this);
     track(this);
+  }
+
+  /** @internal Registers with the FinalizationRegistry (once), so a forgotten tensor is reclaimed. */
+  guard(): void {
+    if (this.guarded || this.storage === null) return;
+    this.guarded = true;
+    finalizer.register(this, this.storage, this);
   }
 
   private liveStorage(): Storage {
@@ -192,7 +213,7 @@ export class Tensor {
   /** Frees this tensor's reference to its storage (and its gradient). Idempotent. */
   dispose(): void {
     if (this.storage === null) return;
-    finalizer.unregister(this);
+    if (this.guarded) finalizer.unregister(this);
     this.storage.release();
     this.storage = null;
     this.node = null;
@@ -213,11 +234,11 @@ export class Tensor {
     const target = slab.liveStorage();
     const dst = target.ptr + slab.byteOffset + byteOffset;
     this.backend.k.copy_f32(dst, this.ptr, this.size);
-    finalizer.unregister(this);
+    if (this.guarded) finalizer.unregister(this);
     old.release();
     this.storage = target.retain();
     this.byteOffset = slab.byteOffset + byteOffset;
-    finalizer.register(this, this.storage, this);
+    if (this.guarded) finalizer.register(this, this.storage, this);
   }
 
   /** A copy of the elements as a typed array (Float32Array or Int32Array). */

@@ -89,11 +89,12 @@ export class Heap {
 
   /**
    * Allocates `bytes` (rounded up to 16) and returns the byte pointer.
-   * `what` names the request in the out-of-memory error.
+   * `what` names the request in the out-of-memory error (a function, so the
+   * hot path builds no string).
    */
-  alloc(bytes: number, what = 'a block'): number {
+  alloc(bytes: number, what: string | (() => string) = 'a block'): number {
     if (!Number.isInteger(bytes) || bytes < 0) {
-      throw new ValueError(`alloc: size must be a non-negative integer number of bytes; got ${bytes} for ${what}`);
+      throw new ValueError(`alloc: size must be a non-negative integer number of bytes; got ${bytes} for ${typeof what === 'function' ? what() : what}`);
     }
     const size = alignUp(Math.max(bytes, ALIGN));
     let ptr = this.takeFree(size);
@@ -180,7 +181,8 @@ export class Heap {
     if (set.size === 0) this.freeBySize.delete(size);
   }
 
-  private grow(needEnd: number, size: number, what: string): void {
+  private grow(needEnd: number, size: number, whatArg: string | (() => string)): void {
+    const what = typeof whatArg === 'function' ? whatArg() : whatArg;
     const have = this.memory.buffer.byteLength;
     if (needEnd > this.maxBytes) {
       throw new OutOfMemoryError(
