@@ -21,8 +21,10 @@ import {
   DTYPE_BYTES, FormatError, parseSafetensors, serializeSafetensors, type ParsedSafetensors, type SafetensorsDType,
 } from '../src/index.js';
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+// `process` does not exist in the browser run (vitest.browser.config.ts): fixed seeds there.
+const env: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env;
+const SEED = Number(env.FUZZ_SEED ?? 20240611);
+const SCALE = Number(env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 const DTYPES = Object.keys(DTYPE_BYTES) as SafetensorsDType[];
