@@ -18,6 +18,13 @@ const quiet = process.argv.includes('--quiet');
 const log = (...a) => quiet || console.log(...a);
 const onlyWasm = process.argv.includes('--wasm-only');
 
+function listTs(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? listTs(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
 function newestMtime(dir) {
   let t = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -89,6 +96,7 @@ const externalWasm = {
   },
 };
 fs.mkdirSync('dist', { recursive: true });
+fs.rmSync('dist/esm', { recursive: true, force: true });
 for (const [target, out] of targets) fs.copyFileSync(out, `dist/wasmgrad.${target}.wasm`);
 
 await Promise.all([
@@ -100,7 +108,31 @@ await Promise.all([
   esbuild.build({ ...browser, outfile: 'dist/wasmgrad.browser.external.min.js', plugins: [externalWasm], minify: true, sourcemap: false }),
   // A ready-made training worker: new Worker(url of this file, { type: 'module' }) and trainInWorker(worker, …).
   esbuild.build({ ...browser, entryPoints: ['src/worker/entry.ts'], outfile: 'dist/wasmgrad.worker.js', minify: true, sourcemap: false }),
+  // One ES module per source file, for bundlers (the package's "browser"/"default" export): with
+  // sideEffects: false they drop whole modules a page does not import, which a single prebundled
+  // file cannot offer.
+  esbuild.build({
+    entryPoints: listTs('src').filter((f) => !f.endsWith('.d.ts') && !f.startsWith(path.join('src', 'worker', 'entry'))),
+    outdir: 'dist/esm', outbase: 'src', bundle: false, format: 'esm', target: 'es2022', platform: 'neutral', logLevel: 'warning',
+  }),
 ]);
+// The same modules with the external-asset loader, for bundlers importing 'wasmgrad/external'
+// (a bundler that understands new URL('…', import.meta.url), such as Vite, emits the .wasm files itself).
+fs.rmSync('dist/esm-external', { recursive: true, force: true });
+fs.cpSync('dist/esm', 'dist/esm-external', { recursive: true });
+fs.writeFileSync(
+  'dist/esm-external/backend/wasm-bytes.js',
+  [
+    '// The external-asset variant of the generated wasm-bytes module: no inlined bytes; the loader fetches these files.',
+    "export const SIMD_WASM_BASE64 = '';",
+    "export const RELAXED_WASM_BASE64 = '';",
+    'export function wasmAssetUrl(build) {',
+    "  return build === 'simd' ? new URL('../../wasmgrad.simd.wasm', import.meta.url) : new URL('../../wasmgrad.relaxed.wasm', import.meta.url);",
+    '}',
+    '',
+  ].join('\n'),
+);
+
 const t0 = Date.now();
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--emitDeclarationOnly'], {
   stdio: 'inherit',

@@ -27,6 +27,7 @@ const state = (window.playground = {
   warnings: [],
   prediction: null,
   heartbeat: { ticks: 0, maxGapMs: 0, gaps: [] },
+  work: {}, // main-thread time per kind of work: { name: { calls, totalMs, maxMs } }
   errors: [],
 });
 
@@ -50,10 +51,10 @@ const escapeHtml = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '
 
 function showWarning(w, where) {
   state.warnings.push({ ...w, where });
-  const place = where === 'worker' ? 'the training worker' : 'this page';
+  const place = where === 'worker' ? 'in the training worker' : 'on this page';
   const cause = /Content.Security.Policy/i.test(w.message)
-    ? `WebAssembly is blocked in ${place} by its Content-Security-Policy (it lacks <code>'wasm-unsafe-eval'</code>)`
-    : w.code === 'wasm-unsupported' ? `This browser has no WebAssembly SIMD` : `WebAssembly could not be loaded in ${place}`;
+    ? `WebAssembly is blocked ${place} by its Content-Security-Policy (it lacks <code>'wasm-unsafe-eval'</code>)`
+    : w.code === 'wasm-unsupported' ? 'This browser has no WebAssembly SIMD' : `WebAssembly could not be loaded ${place}`;
   const on = w.backend === 'js' ? 'its plain-JavaScript backend (slower)' : `the ${escapeHtml(w.backend)} backend`;
   banner(`<strong>${cause}, so wasmgrad runs ${where === 'worker' ? 'training' : 'the page'} on ${on}.</strong> ` +
     `<details><summary>details</summary><code>${escapeHtml(w.message)}</code></details>`);
@@ -61,6 +62,20 @@ function showWarning(w, where) {
 
 window.addEventListener('error', (e) => state.errors.push(String(e.message)));
 window.addEventListener('unhandledrejection', (e) => state.errors.push(String(e.reason?.message ?? e.reason)));
+
+/** Runs fn, adding its time to state.work[name] (what the page's own thread spends on training's updates). */
+function timed(name, fn) {
+  const t0 = performance.now();
+  try {
+    return fn();
+  } finally {
+    const ms = performance.now() - t0;
+    const w = (state.work[name] ??= { calls: 0, totalMs: 0, maxMs: 0 });
+    w.calls++;
+    w.totalMs += ms;
+    w.maxMs = Math.max(w.maxMs, ms);
+  }
+}
 
 // ─── the page's heartbeat: a timer that keeps firing while training runs ───
 
@@ -257,8 +272,8 @@ class Playground {
         setBadge($('backend-badge'), b);
       },
       onWarning: (w) => showWarning(w, 'worker'),
-      onProgress: (p) => this.onProgress(p, t0),
-      onWeights: (s) => this.onWeights(s),
+      onProgress: (p) => timed('progress', () => this.onProgress(p, t0)),
+      onWeights: (s) => timed('weights', () => this.onWeights(s)),
       onEpochEnd: (l) => this.onEpoch(l),
     });
     this.job = job;
@@ -355,7 +370,7 @@ class Playground {
       (p.accuracy !== undefined ? ` · accuracy ${(p.accuracy * 100).toFixed(1)}%` : '') +
       ` · ${Math.round(p.samplesPerSec).toLocaleString('en')} samples/s on ${BACKEND_LABEL[state.workerBackend] ?? '…'}` +
       ` · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
-    this.queueRender();
+    this.queueRender(false);
   }
 
   onEpoch(l) {
@@ -365,6 +380,7 @@ class Playground {
       (l.valAccuracy !== undefined ? `  val_loss ${l.valLoss.toFixed(4)}  val_acc ${(l.valAccuracy * 100).toFixed(2)}%` : '') +
       `  ${(l.timeMs / 1000).toFixed(2)} s  ${Math.round(l.samplesPerSec).toLocaleString('en')} samples/s`;
     $('epoch-log').textContent += `${line}\n`;
+    this.queueRender(false);
   }
 
   onWeights(s) {
@@ -379,17 +395,22 @@ class Playground {
     this.queueRender();
   }
 
-  queueRender() {
+  /** Redraws on the next frame: the chart always, the weights only when `weights` (a new snapshot or a view change). */
+  queueRender(weights = true) {
+    this.weightsDirty ||= weights;
     if (this.renderQueued) return;
     this.renderQueued = true;
     requestAnimationFrame(() => {
       this.renderQueued = false;
-      this.render();
+      timed('chart', () => this.chart.draw());
+      if (this.weightsDirty) {
+        this.weightsDirty = false;
+        timed('heatmaps', () => this.render());
+      }
     });
   }
 
   render() {
-    this.chart.draw();
     const s = this.snapshot;
     if (!s) return;
     const delta = $('delta-check').checked;
@@ -431,6 +452,10 @@ class Playground {
   }
 
   predict(x) {
+    timed('predict', () => this.predictNow(x));
+  }
+
+  predictNow(x) {
     const labels = Array.from({ length: 10 }, (_, i) => String(i));
     const out = $('prediction');
     if (!x || !this.model) {

@@ -11,6 +11,21 @@ export function diverging(v, scale) {
   return [255 + (180 - 255) * a, 255 + (4 - 255) * a, 255 + (38 - 255) * a];
 }
 
+// 511 precomputed colours over [-1, 1] (index 255 is 0): painting 100,000
+// weights is then a lookup per pixel, not a colour computation.
+const LUT_HALF = 255;
+const LUT = (() => {
+  const t = new Uint8ClampedArray((2 * LUT_HALF + 1) * 3);
+  for (let i = 0; i <= 2 * LUT_HALF; i++) t.set(diverging(i - LUT_HALF, LUT_HALF), i * 3);
+  return t;
+})();
+
+/** Index into LUT for v at the given scale. */
+const lutIndex = (v, inv) => {
+  const i = Math.round(v * inv) + LUT_HALF;
+  return (i < 0 ? 0 : i > 2 * LUT_HALF ? 2 * LUT_HALF : i) * 3;
+};
+
 /** White → deep blue for values in [0, 1] (attention weights, probabilities). */
 export function sequential(v) {
   const t = Math.max(0, Math.min(1, v));
@@ -44,16 +59,17 @@ export function drawTiles(canvas, W, units, { side = 28, cols = 16, gap = 1, sca
   const img = ctx.createImageData(width, height);
   const px = img.data;
   px.fill(235);
+  const inv = LUT_HALF / scale;
   for (let j = 0; j < units; j++) {
     const ox = gap + (j % cols) * (side + gap);
     const oy = gap + Math.floor(j / cols) * (side + gap);
     for (let r = 0; r < side; r++) {
       for (let c = 0; c < side; c++) {
-        const [R, G, B] = diverging(W[(r * side + c) * units + j], scale);
+        const l = lutIndex(W[(r * side + c) * units + j], inv);
         const o = ((oy + r) * width + ox + c) * 4;
-        px[o] = R;
-        px[o + 1] = G;
-        px[o + 2] = B;
+        px[o] = LUT[l];
+        px[o + 1] = LUT[l + 1];
+        px[o + 2] = LUT[l + 2];
         px[o + 3] = 255;
       }
     }
@@ -68,7 +84,11 @@ export function drawTiles(canvas, W, units, { side = 28, cols = 16, gap = 1, sca
  */
 export function drawMatrix(canvas, M, rows, cols, { color, maxHeight = 260, transposeTall = true, width = canvas.width } = {}) {
   const scale = robustScale(M);
-  const paint = color ?? ((v) => diverging(v, scale));
+  const inv = LUT_HALF / scale;
+  const paint = color ?? ((v) => {
+    const l = lutIndex(v, inv);
+    return [LUT[l], LUT[l + 1], LUT[l + 2]];
+  });
   const transpose = transposeTall && rows > cols;
   const R = transpose ? cols : rows;
   const C = transpose ? rows : cols;
