@@ -374,7 +374,7 @@ describe('safetensors fuzz', () => {
       { numRuns: runs(6000), seed: SEED + 1 },
     );
     // The mutations must exercise both outcomes, mostly rejections.
-    if (process.env.FUZZ_VERBOSE) console.log('(b) corrupted:', outcomes);
+    if (env.FUZZ_VERBOSE) console.log('(b) corrupted:', outcomes);
     expect(outcomes.rejected).toBeGreaterThan(runs(6000) / 2);
     expect(outcomes.ok).toBeGreaterThan(0);
   });
@@ -401,7 +401,7 @@ describe('safetensors fuzz', () => {
       }),
       { numRuns: runs(1500), seed: SEED + 4 },
     );
-    if (process.env.FUZZ_VERBOSE) console.log('(b) random:', outcomes);
+    if (env.FUZZ_VERBOSE) console.log('(b) random:', outcomes);
     expect(outcomes.rejected).toBeGreaterThan(0);
   });
 });
