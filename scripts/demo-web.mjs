@@ -1,7 +1,7 @@
 // npm run demo:web: the browser playground (examples/web/) on a local static
 // server, 127.0.0.1 only.
 //
-//   node scripts/demo-web.mjs [--port 5180] [--host 127.0.0.1]
+//   node scripts/demo-web.mjs [--port 5180]      (or PORT=5180; 0 picks a free port)
 //
 //   /                          examples/web/ (the playground)
 //   /dist/…                    dist/ (the bundles and .wasm files; run npm run build first)
@@ -142,7 +142,7 @@ if (isMain) {
     console.error(`demo:web: --port must be an integer from 0 to 65535; got ${arg('port')}`);
     process.exit(2);
   }
-  startServer({ port, host: arg('host', '127.0.0.1') }).catch((e) => {
+  startServer({ port }).catch((e) => {
     console.error(e.message);
     process.exit(1);
   });
