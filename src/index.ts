@@ -62,7 +62,7 @@ export {
 } from './io/torch.js';
 export { readBytes, writeBytes, downloadBytes, type ByteSource } from './io/source.js';
 export {
-  trainInWorker, copyInto, type TrainInWorkerOptions, type TrainingJob, type WorkerTrainResult, type WorkerData, type JobState,
+  trainInWorker, type TrainInWorkerOptions, type TrainingJob, type WorkerTrainResult, type WorkerData, type JobState,
 } from './worker/train-in-worker.js';
 export { serveTraining, type ServeTrainingOptions, type WorkerDatasetSource } from './worker/serve-training.js';
 export {

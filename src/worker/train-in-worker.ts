@@ -263,7 +263,7 @@ export function trainInWorker(worker: WorkerLike | string | URL, model: Module, 
   return job;
 }
 
-/** Writes the parameters and buffers of `saveModel` bytes into `model`, in place (names that match; others ignored). */
+/** @internal Writes the parameters and buffers of `saveModel` bytes into `model`, in place (names that match; others ignored). */
 export function copyInto(model: Module, modelBytes: Uint8Array): void {
   const { tensors } = loadTensors(modelBytes);
   try {

@@ -68,7 +68,7 @@ describe('playground', () => {
       await expect.poll(() => page.locator('#page-backend').getAttribute('data-backend')).toBe(s0.pageBackend);
 
       // Enough epochs that training is still running when we look.
-      await page.selectOption('#epochs-select', '20');
+      await page.selectOption('#epochs-select', '50');
       await page.click('#train-btn');
       await page.waitForFunction(() => (window as unknown as { playground: PlaygroundState }).playground.step >= 5, null, { timeout: 90_000 });
 
@@ -79,6 +79,8 @@ describe('playground', () => {
         return { ticks: hb.ticks, t: performance.now() };
       });
       await page.waitForTimeout(4000);
+      // On a slow machine, keep going until there is a trend to look at (≥ 150 steps).
+      await expect.poll(async () => (await pg(page)).losses.length, { timeout: 90_000, interval: 500 }).toBeGreaterThanOrEqual(150);
       const after = await page.evaluate(() => {
         const p = (window as unknown as { playground: PlaygroundState }).playground;
         return { ticks: p.heartbeat.ticks, maxGap: p.heartbeat.maxGapMs, t: performance.now() };
@@ -91,7 +93,6 @@ describe('playground', () => {
       expect(after.ticks - before.ticks).toBeGreaterThan(expected * 0.4);
       expect(after.maxGap).toBeLessThan(1500);
       // The loss went down (trend over the first and last batches).
-      expect(s1.losses.length).toBeGreaterThan(40);
       const first = mean(s1.losses.slice(0, 20));
       const last = mean(s1.losses.slice(-20));
       expect(last).toBeLessThan(first * 0.6);
@@ -165,7 +166,7 @@ describe('playground', () => {
       await waitReady(page);
       await page.selectOption('#backend-select', 'js');
       await expect.poll(() => page.locator('#page-backend').getAttribute('data-backend')).toBe('js');
-      await page.selectOption('#epochs-select', '1');
+      await page.selectOption('#epochs-select', '5');
       await page.click('#train-btn');
       await expect.poll(async () => (await pg(page)).step, { timeout: 90_000 }).toBeGreaterThan(3);
       expect((await pg(page)).workerBackend).toBe('js');
@@ -187,7 +188,7 @@ describe('playground', () => {
       expect(await banner.textContent()).toMatch(/WebAssembly is blocked on this page by its Content-Security-Policy/);
       expect(log.messages.some((m) => m.startsWith('warning: wasmgrad: WebAssembly could not be loaded'))).toBe(true);
 
-      await page.selectOption('#epochs-select', '1');
+      await page.selectOption('#epochs-select', '5');
       await page.click('#train-btn');
       await expect.poll(async () => (await pg(page)).losses.length, { timeout: 90_000, interval: 500 }).toBeGreaterThan(40);
       const s = await pg(page);
