@@ -17,6 +17,7 @@
  */
 
 import type { BackendName, BackendWarning } from '../backend/index.js';
+import { ValueError } from '../errors.js';
 import type { EpochLogs, MetricName } from '../train/fit.js';
 import type { LossName } from '../train/losses.js';
 
@@ -69,6 +70,28 @@ export interface WorkerFitOptions {
   weightsEveryMs?: number;
   /** Which parameters the snapshots hold (dotted names). Default: all. */
   weights?: string[];
+}
+
+/** Throws a ValueError for a settings value out of range (both sides call it: early on the page, again in the worker). */
+export function checkWorkerFitOptions(o: WorkerFitOptions): void {
+  const int = (k: 'epochs' | 'batchSize') => {
+    const v = o[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new ValueError(`trainInWorker: ${k} must be a positive integer; got ${v}`);
+  };
+  const ms = (k: 'sliceMs' | 'progressEveryMs' | 'weightsEveryMs') => {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) {
+      throw new ValueError(`trainInWorker: ${k} must be a number of milliseconds ≥ 0; got ${v}`);
+    }
+  };
+  int('epochs');
+  int('batchSize');
+  ms('sliceMs');
+  ms('progressEveryMs');
+  ms('weightsEveryMs');
+  if (o.weights !== undefined && !(Array.isArray(o.weights) && o.weights.every((w) => typeof w === 'string'))) {
+    throw new ValueError('trainInWorker: weights must be an array of parameter names');
+  }
 }
 
 /** A stream of progress while training runs. */

@@ -31,7 +31,7 @@ import { Generator, seed as seedGlobal } from '../random.js';
 import { Tensor, tensor } from '../tensor.js';
 import { evaluate, fit, type Dataset, type EpochLogs } from '../train/fit.js';
 import {
-  buffersOf, isMessage, listen, type DataPair, type DataRef, type FromWorker, type OptimizerSpec, type TensorData,
+  buffersOf, checkWorkerFitOptions, isMessage, listen, type DataPair, type DataRef, type FromWorker, type OptimizerSpec, type TensorData,
   type ToWorker, type WorkerFitOptions, type WorkerHistory, type WorkerLike, type WorkerProgress,
 } from './protocol.js';
 
@@ -208,6 +208,7 @@ async function runJob(
   load: (name: string) => Promise<WorkerDatasetSource>,
 ): Promise<void> {
   const id = msg.id;
+  checkWorkerFitOptions(msg.options);
   const o = { ...SERVE_DEFAULTS, ...msg.options };
   await init({ backend: o.backend ?? 'auto', ...(o.wasm ? { wasm: o.wasm } : {}) });
   const backend = getBackend();
@@ -222,9 +223,12 @@ async function runJob(
     optimizer = makeOptimizer(model, o.optimizer);
     const { data, validation: fromLoader } = await resolveData(msg.data, load, 'data');
     owned.push(data.x, data.y);
+    if (fromLoader) owned.push(fromLoader.x, fromLoader.y);
     let validation = fromLoader;
-    if (msg.validation) validation = (await resolveData(msg.validation, load, 'validation')).data;
-    if (validation) owned.push(validation.x, validation.y);
+    if (msg.validation) {
+      validation = (await resolveData(msg.validation, load, 'validation')).data;
+      owned.push(validation.x, validation.y);
+    }
 
     const named = model.namedParameters();
     const streamed = o.weights ? named.filter(([n]) => o.weights!.includes(n)) : named;

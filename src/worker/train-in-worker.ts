@@ -27,7 +27,7 @@ import type { Module } from '../nn/module.js';
 import { Tensor } from '../tensor.js';
 import type { EpochLogs } from '../train/fit.js';
 import {
-  buffersOf, isMessage, listen, OPTIMIZER_NAMES, type DataRef, type FromWorker, type TensorData, type ToWorker, type WeightSnapshot,
+  buffersOf, checkWorkerFitOptions, isMessage, listen, OPTIMIZER_NAMES, type DataRef, type FromWorker, type TensorData, type ToWorker, type WeightSnapshot,
   type WorkerFitOptions, type WorkerHistory, type WorkerLike, type WorkerProgress,
 } from './protocol.js';
 
@@ -129,6 +129,7 @@ export function trainInWorker(worker: WorkerLike | string | URL, model: Module, 
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.includes(key)) throw new ConfigError(`trainInWorker: unknown option '${key}'; valid: ${OPTION_KEYS.join(', ')}`);
   }
+  checkWorkerFitOptions(options);
   if (options.optimizer !== undefined && !OPTIMIZER_NAMES.includes(options.optimizer?.type as never)) {
     throw new ConfigError(`trainInWorker: unknown optimizer '${String(options.optimizer?.type)}'; valid: ${OPTIMIZER_NAMES.join(', ')}`);
   }

@@ -165,6 +165,9 @@ describe('trainInWorker on Node worker_threads', () => {
     expect(() => wg.trainInWorker(w, mlp(), blobs(8, 1), { optimizer: { type: 'Adamm' as never } })).toThrow(
       "trainInWorker: unknown optimizer 'Adamm'; valid: SGD, Adam, AdamW, RMSprop, Adagrad",
     );
+    expect(() => wg.trainInWorker(w, mlp(), blobs(8, 1), { epochs: 0 })).toThrow('trainInWorker: epochs must be a positive integer; got 0');
+    expect(() => wg.trainInWorker(w, mlp(), blobs(8, 1), { batchSize: 2.5 })).toThrow(wg.ValueError);
+    expect(() => wg.trainInWorker(w, mlp(), blobs(8, 1), { sliceMs: -1 })).toThrow('trainInWorker: sliceMs must be a number of milliseconds ≥ 0; got -1');
     expect(() => wg.trainInWorker(w, mlp(), { x: { data: new Float32Array(3), shape: [2, 2] }, y: blobs(2, 1).y })).toThrow(
       'trainInWorker: data.x has 3 elements but shape [2,2] needs 4',
     );
