@@ -50,6 +50,7 @@ function fatal(html) {
 const escapeHtml = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 function showWarning(w, where) {
+  if (state.warnings.some((s) => s.where === where && s.message === w.message)) return; // e.g. the worker's next training run
   state.warnings.push({ ...w, where });
   const place = where === 'worker' ? 'in the training worker' : 'on this page';
   const cause = /Content.Security.Policy/i.test(w.message)

@@ -90,9 +90,11 @@ export function mountTransformerPanel(root, wg, { MultiHeadAttention = wg.MultiH
       return;
     }
     const T = words.length;
-    for (let h = 0; h < H; h++) {
+    const maps = Math.floor(weights.length / (T * T)); // H for [1,H,T,T]; 1 if a layer averages its heads
+    for (let h = 0; h < maps; h++) {
       const fig = el('figure');
-      fig.append(attentionCanvas(weights.subarray(h * T * T, (h + 1) * T * T), words), el('figcaption', '', `head ${h + 1}`));
+      const label = maps === H ? `head ${h + 1}` : `all ${H} heads (averaged by the layer)`;
+      fig.append(attentionCanvas(weights.subarray(h * T * T, (h + 1) * T * T), words), el('figcaption', '', label));
       mapsRow.append(fig);
     }
     mats.textContent = '';
