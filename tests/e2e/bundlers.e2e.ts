@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, root, screenshot, serve, watchConsole, type Server } from './helpers.js';
+import { launch, root, serve, watchConsole, type Server } from './helpers.js';
 
 const work = path.join(root, 'test-output', 'bundlers');
 const fixtures = path.join(root, 'tests', 'bundlers');
@@ -163,7 +163,6 @@ describe('Vite', () => {
     const page = await browser.newPage();
     try {
       expectTrained(await resultOf(page, s.url));
-      await screenshot(page, 'bundler-vite', { fullPage: false });
     } finally {
       await page.close();
     }
