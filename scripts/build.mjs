@@ -1,6 +1,9 @@
 // npm run build: AssemblyScript → two .wasm builds (SIMD and relaxed SIMD),
 // the wasm inlined as base64 into src/backend/wasm-bytes.ts, esbuild bundles
-// for Node (ESM + CJS) and browsers (ESM, plus a minified copy), and .d.ts types.
+// for Node (ESM + CJS) and browsers (ESM, plus a minified copy), the
+// external-asset browser build (dist/wasmgrad.browser.external*.js with
+// dist/wasmgrad.{simd,relaxed}.wasm), a ready-made training worker
+// (dist/wasmgrad.worker.js), and .d.ts types.
 //
 // The asc step is skipped when no file under assembly/ (or asconfig.json) is
 // newer than both .wasm outputs.
@@ -14,6 +17,13 @@ process.chdir(root);
 const quiet = process.argv.includes('--quiet');
 const log = (...a) => quiet || console.log(...a);
 const onlyWasm = process.argv.includes('--wasm-only');
+
+function listTs(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? listTs(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
 
 function newestMtime(dir) {
   let t = 0;
@@ -52,6 +62,9 @@ for (const [target, out, name] of targets) {
   sizes.push(`${target} ${bytes.length} B`);
   bytesModule += `export const ${name} =\n  '${bytes.toString('base64')}';\n`;
 }
+bytesModule +=
+  '/** Where a build is fetched from when its bytes are not inlined (only the external-asset bundle has URLs). */\n' +
+  "export function wasmAssetUrl(_build: 'simd' | 'relaxed'): URL | null {\n  return null;\n}\n";
 const bytesPath = 'src/backend/wasm-bytes.ts';
 if (!fs.existsSync(bytesPath) || fs.readFileSync(bytesPath, 'utf8') !== bytesModule) fs.writeFileSync(bytesPath, bytesModule);
 log(`wasm: ${sizes.join(', ')}`);
@@ -59,15 +72,67 @@ if (onlyWasm) process.exit(0);
 
 const esbuild = await import('esbuild');
 const common = { entryPoints: ['src/index.ts'], bundle: true, sourcemap: true, logLevel: 'warning' };
+const browser = { ...common, platform: 'browser', format: 'esm', target: 'es2022' };
+
+// The external-asset build (for pages whose policy forbids large inline
+// payloads, or that want the wasm cached and compressed on its own): the
+// generated base64 module is swapped for one without bytes, and the loader
+// fetches dist/wasmgrad.{simd,relaxed}.wasm next to the bundle (or the URLs
+// given to init({ wasm })).
+const externalWasm = {
+  name: 'external-wasm',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]wasm-bytes\.js$/ }, (args) => ({ path: path.join(args.resolveDir, 'wasm-bytes.external'), namespace: 'wasmgrad-external' }));
+    b.onLoad({ filter: /.*/, namespace: 'wasmgrad-external' }, () => ({
+      loader: 'js',
+      contents: [
+        "export const SIMD_WASM_BASE64 = '';",
+        "export const RELAXED_WASM_BASE64 = '';",
+        'export function wasmAssetUrl(build) {',
+        "  return build === 'simd' ? new URL('./wasmgrad.simd.wasm', import.meta.url) : new URL('./wasmgrad.relaxed.wasm', import.meta.url);",
+        '}',
+      ].join('\n'),
+    }));
+  },
+};
+fs.mkdirSync('dist', { recursive: true });
+fs.rmSync('dist/esm', { recursive: true, force: true });
+for (const [target, out] of targets) fs.copyFileSync(out, `dist/wasmgrad.${target}.wasm`);
+
 await Promise.all([
   esbuild.build({ ...common, outfile: 'dist/wasmgrad.node.js', platform: 'node', format: 'esm', target: 'node20' }),
   esbuild.build({ ...common, outfile: 'dist/wasmgrad.node.cjs', platform: 'node', format: 'cjs', target: 'node20' }),
-  esbuild.build({ ...common, outfile: 'dist/wasmgrad.browser.js', platform: 'browser', format: 'esm', target: 'es2022' }),
+  esbuild.build({ ...browser, outfile: 'dist/wasmgrad.browser.js' }),
+  esbuild.build({ ...browser, outfile: 'dist/wasmgrad.browser.min.js', minify: true, sourcemap: false }),
+  esbuild.build({ ...browser, outfile: 'dist/wasmgrad.browser.external.js', plugins: [externalWasm] }),
+  esbuild.build({ ...browser, outfile: 'dist/wasmgrad.browser.external.min.js', plugins: [externalWasm], minify: true, sourcemap: false }),
+  // A ready-made training worker: new Worker(url of this file, { type: 'module' }) and trainInWorker(worker, …).
+  esbuild.build({ ...browser, entryPoints: ['src/worker/entry.ts'], outfile: 'dist/wasmgrad.worker.js', minify: true, sourcemap: false }),
+  // One ES module per source file, for bundlers (the package's "browser"/"default" export): with
+  // sideEffects: false they drop whole modules a page does not import, which a single prebundled
+  // file cannot offer.
   esbuild.build({
-    ...common, outfile: 'dist/wasmgrad.browser.min.js', platform: 'browser', format: 'esm', target: 'es2022',
-    minify: true, sourcemap: false,
+    entryPoints: listTs('src').filter((f) => !f.endsWith('.d.ts') && !f.startsWith(path.join('src', 'worker', 'entry'))),
+    outdir: 'dist/esm', outbase: 'src', bundle: false, format: 'esm', target: 'es2022', platform: 'neutral', logLevel: 'warning',
   }),
 ]);
+// The same modules with the external-asset loader, for bundlers importing 'wasmgrad/external'
+// (a bundler that understands new URL('…', import.meta.url), such as Vite, emits the .wasm files itself).
+fs.rmSync('dist/esm-external', { recursive: true, force: true });
+fs.cpSync('dist/esm', 'dist/esm-external', { recursive: true });
+fs.writeFileSync(
+  'dist/esm-external/backend/wasm-bytes.js',
+  [
+    '// The external-asset variant of the generated wasm-bytes module: no inlined bytes; the loader fetches these files.',
+    "export const SIMD_WASM_BASE64 = '';",
+    "export const RELAXED_WASM_BASE64 = '';",
+    'export function wasmAssetUrl(build) {',
+    "  return build === 'simd' ? new URL('../../wasmgrad.simd.wasm', import.meta.url) : new URL('../../wasmgrad.relaxed.wasm', import.meta.url);",
+    '}',
+    '',
+  ].join('\n'),
+);
+
 const t0 = Date.now();
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--emitDeclarationOnly'], {
   stdio: 'inherit',

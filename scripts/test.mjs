@@ -1,7 +1,9 @@
 // npm test: build, then every suite, then one closing line CI can read:
 //   "N passed, N failed"
 // Suites: as-pect (AssemblyScript kernel specs), vitest in Node (every op on
-// every backend), and vitest in headless Chromium when a browser config exists.
+// every backend), vitest in headless Chromium when a browser config exists, and
+// the end-to-end tests (tests/e2e: Node drives Chromium against the playground
+// and against consumer projects built with esbuild and Vite).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,6 +51,10 @@ if (build.status !== 0) {
   const configs = [['vitest (node)', 'vitest.config.ts', 'test-output/vitest-node.json']];
   if (fs.existsSync('vitest.browser.config.ts')) {
     configs.push(['vitest (chromium)', 'vitest.browser.config.ts', 'test-output/vitest-browser.json']);
+  }
+  // End-to-end: the playground, the worker helper and consumer bundles (script tag, esbuild, Vite) in Chromium.
+  if (fs.existsSync('vitest.e2e.config.ts')) {
+    configs.push(['vitest (e2e: playground, worker, bundlers)', 'vitest.e2e.config.ts', 'test-output/vitest-e2e.json']);
   }
   for (const [name, config, out] of configs) {
     fs.rmSync(out, { force: true });

@@ -11,7 +11,8 @@
 
 export {
   init, initSync, getBackend, setBackend, loadBackend, loadBackendSync, availableBackends, isBackendSupported,
-  type Backend, type BackendName, type InitOptions, type WasmSource,
+  onWarning, getWarnings,
+  type Backend, type BackendName, type InitOptions, type WasmSource, type BackendWarning,
 } from './backend/index.js';
 export { Tensor, tensor, tidy, keep, type DType, type Shape, type NestedArray, type CreateOptions } from './tensor.js';
 export { backward, noGrad, isGradEnabled, setGradEnabled, setAnomalyMode, AnomalyError, type BackwardOptions } from './autograd.js';
@@ -60,3 +61,11 @@ export {
   type TorchEntry, type TorchMapping, type TorchLoadOptions,
 } from './io/torch.js';
 export { readBytes, writeBytes, downloadBytes, type ByteSource } from './io/source.js';
+export {
+  trainInWorker, type TrainInWorkerOptions, type TrainingJob, type WorkerTrainResult, type WorkerData, type JobState,
+} from './worker/train-in-worker.js';
+export { serveTraining, type ServeTrainingOptions, type WorkerDatasetSource } from './worker/serve-training.js';
+export {
+  OPTIMIZER_NAMES, type DataPair, type OptimizerSpec, type TensorData, type WeightSnapshot, type WorkerFitOptions,
+  type WorkerHistory, type WorkerLike, type WorkerProgress,
+} from './worker/protocol.js';

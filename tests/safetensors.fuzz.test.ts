@@ -21,8 +21,10 @@ import {
   DTYPE_BYTES, FormatError, parseSafetensors, serializeSafetensors, type ParsedSafetensors, type SafetensorsDType,
 } from '../src/index.js';
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+// `process` does not exist in the browser run (vitest.browser.config.ts): fixed seeds there.
+const env: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env;
+const SEED = Number(env.FUZZ_SEED ?? 20240611);
+const SCALE = Number(env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 const DTYPES = Object.keys(DTYPE_BYTES) as SafetensorsDType[];
@@ -372,7 +374,7 @@ describe('safetensors fuzz', () => {
       { numRuns: runs(6000), seed: SEED + 1 },
     );
     // The mutations must exercise both outcomes, mostly rejections.
-    if (process.env.FUZZ_VERBOSE) console.log('(b) corrupted:', outcomes);
+    if (env.FUZZ_VERBOSE) console.log('(b) corrupted:', outcomes);
     expect(outcomes.rejected).toBeGreaterThan(runs(6000) / 2);
     expect(outcomes.ok).toBeGreaterThan(0);
   });
@@ -399,7 +401,7 @@ describe('safetensors fuzz', () => {
       }),
       { numRuns: runs(1500), seed: SEED + 4 },
     );
-    if (process.env.FUZZ_VERBOSE) console.log('(b) random:', outcomes);
+    if (env.FUZZ_VERBOSE) console.log('(b) random:', outcomes);
     expect(outcomes.rejected).toBeGreaterThan(0);
   });
 });

@@ -10,6 +10,15 @@
  *
  * Several backends can be loaded at once (tests and benchmarks run the same
  * model on each); a tensor lives on the backend that made it.
+ *
+ * A failed wasm load is not fatal when the caller did not name a backend:
+ * `init()` (and the lazy first-use load) tries the next build, then the js
+ * backend, and reports why with `console.warn` and a warning that pages can
+ * show (`onWarning(listener)`, `getWarnings()`, and a `wasmgrad:warning`
+ * event on `globalThis`). Typical cause in a browser: a Content-Security-Policy
+ * without `'wasm-unsafe-eval'`. The external-asset build (no inlined bytes)
+ * fetches `wasmgrad.{relaxed,simd}.wasm` next to itself unless `init({ wasm })`
+ * gives URLs or bytes.
  */
 
 import { ConfigError, WasmError } from '../errors.js';
@@ -17,7 +26,7 @@ import { Heap, MAX_HEAP_BYTES } from './heap.js';
 import { createJsHeap, createJsKernels } from './js/index.js';
 import { KERNEL_SIGNATURES, type Kernels } from './kernels.js';
 import type { Backend, BackendName } from './types.js';
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm-bytes.js';
+import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64, wasmAssetUrl } from './wasm-bytes.js';
 
 export type { Backend, BackendName } from './types.js';
 
@@ -61,15 +70,94 @@ function embeddedBytes(name: 'wasm-relaxed-simd' | 'wasm-simd'): Uint8Array<Arra
   return bytes;
 }
 
-/** True when this runtime can run the given backend (validates the embedded build). */
+// Feature probes for builds whose bytes are not embedded (the external-asset
+// build): the smallest modules using a SIMD opcode and a relaxed-SIMD opcode
+// (the bytes the wasm-feature-detect package uses).
+const FEATURE_PROBES = {
+  'wasm-simd': [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11],
+  'wasm-relaxed-simd': [
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11,
+  ],
+} as const;
+
+/** True when this runtime can run the given backend (validates the embedded build, or a feature probe when the wasm is a separate asset). */
 export function isBackendSupported(name: BackendName): boolean {
   if (name === 'js') return true;
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return false;
   try {
-    return WebAssembly.validate(embeddedBytes(name) as BufferSource);
+    const bytes = embeddedBytes(name);
+    return WebAssembly.validate((bytes.length > 0 ? bytes : new Uint8Array(FEATURE_PROBES[name])) as BufferSource);
   } catch {
     return false;
   }
+}
+
+// ─── warnings: a wasm build that could not load ────────────────────────────
+
+/** Why wasmgrad runs on a slower backend than the runtime advertises. */
+export interface BackendWarning {
+  /** 'wasm-load-failed': a wasm build failed to fetch, compile or instantiate; 'wasm-unsupported': no WebAssembly SIMD here. */
+  code: 'wasm-load-failed' | 'wasm-unsupported';
+  /** A sentence a page can show as is. */
+  message: string;
+  /** The backend that runs instead. */
+  backend: BackendName;
+  /** One line per build that failed: `wasm-relaxed-simd: <error>`. */
+  failures: string[];
+}
+
+const warningListeners = new Set<(w: BackendWarning) => void>();
+const warningLog: BackendWarning[] = [];
+
+/**
+ * Calls `listener` for every backend warning from now on (a failed wasm load
+ * that fell back). Returns a function that unsubscribes.
+ * @example onWarning((w) => banner.textContent = w.message);
+ */
+export function onWarning(listener: (w: BackendWarning) => void): () => void {
+  warningListeners.add(listener);
+  return () => warningListeners.delete(listener);
+}
+
+/** Every backend warning so far (for a page that subscribes after `init`). */
+export function getWarnings(): BackendWarning[] {
+  return [...warningLog];
+}
+
+function emitWarning(w: BackendWarning): void {
+  warningLog.push(w);
+  console.warn(`wasmgrad: ${w.message}`);
+  for (const l of warningListeners) {
+    try {
+      l(w);
+    } catch {
+      // a listener's bug must not break backend loading
+    }
+  }
+  const g = globalThis as { dispatchEvent?: (e: Event) => boolean };
+  if (typeof g.dispatchEvent === 'function' && typeof CustomEvent === 'function') {
+    g.dispatchEvent(new CustomEvent('wasmgrad:warning', { detail: w }));
+  }
+}
+
+function fallbackWarning(failures: string[], now: BackendName): void {
+  if (failures.length === 0) {
+    if (now === 'js' && !warningLog.some((w) => w.code === 'wasm-unsupported')) {
+      emitWarning({
+        code: 'wasm-unsupported', backend: now, failures,
+        message: 'this runtime has no WebAssembly SIMD, so wasmgrad runs on its plain-JavaScript backend (slower); ' +
+          'WebAssembly SIMD needs Chrome 91+, Firefox 89+, Safari 16.4+ or Node 16.4+',
+      });
+    }
+    return;
+  }
+  emitWarning({
+    code: 'wasm-load-failed', backend: now, failures,
+    message: `WebAssembly could not be loaded, so wasmgrad runs on the ${now} backend` +
+      `${now === 'js' ? ' (plain JavaScript, slower)' : ''}: ${failures.join('; ')}; ` +
+      `hint: a Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src, and the external-asset build ` +
+      `must be able to fetch its .wasm files`,
+  });
 }
 
 /** The backends this runtime can run, best first. */
@@ -112,7 +200,12 @@ function bindKernels(name: BackendName, instance: WebAssembly.Instance): Kernels
 }
 
 function makeWasmBackend(name: BackendName, module: WebAssembly.Module, maxBytes: number): Backend {
-  const instance = new WebAssembly.Instance(module, {});
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(module, {});
+  } catch (e) {
+    throw new WasmError(`init: instantiating the ${name} build failed: ${(e as Error).message}`);
+  }
   const memory = instance.exports.memory as WebAssembly.Memory;
   const heapBase = (instance.exports.heap_base as () => number)();
   const heap = new Heap(memory, heapBase, maxBytes);
@@ -140,7 +233,15 @@ async function sourceBytes(src: WasmSource): Promise<BufferSource> {
 async function compile(name: 'wasm-relaxed-simd' | 'wasm-simd', override?: WasmSource): Promise<WebAssembly.Module> {
   let mod = modules.get(name);
   if (!mod || override) {
-    const bytes = (override ? await sourceBytes(override) : embeddedBytes(name)) as BufferSource;
+    // The external-asset build embeds no bytes: fetch the .wasm that sits next to the bundle.
+    const source = override ?? (embeddedBytes(name).length === 0 ? wasmAssetUrl(name === 'wasm-simd' ? 'simd' : 'relaxed') : null);
+    let bytes: BufferSource;
+    try {
+      bytes = source ? await sourceBytes(source) : embeddedBytes(name);
+    } catch (e) {
+      if (e instanceof WasmError) throw e;
+      throw new WasmError(`init: fetching the ${name} build failed: ${(e as Error).message}`);
+    }
     try {
       mod = await WebAssembly.compile(bytes);
     } catch (e) {
@@ -154,6 +255,9 @@ async function compile(name: 'wasm-relaxed-simd' | 'wasm-simd', override?: WasmS
 function compileSync(name: 'wasm-relaxed-simd' | 'wasm-simd'): WebAssembly.Module {
   let mod = modules.get(name);
   if (!mod) {
+    if (embeddedBytes(name).length === 0) {
+      throw new WasmError(`initSync: this build fetches its wasm separately; hint: await init() (optionally with { wasm: { simd: url, relaxed: url } }) before creating tensors`);
+    }
     try {
       mod = new WebAssembly.Module(embeddedBytes(name) as BufferSource);
     } catch (e) {
@@ -218,16 +322,49 @@ export function loadBackendSync(name: BackendName, options: InitOptions = {}): B
 export async function init(options: InitOptions = {}): Promise<BackendName> {
   const o = checkOptions(options, 'init');
   const name = resolveName(o.backend);
-  active = await loadBackend(name, options);
-  return name;
+  if (!isAutomatic(o.backend)) {
+    active = await loadBackend(name, options);
+    return name;
+  }
+  // 'auto' / 'wasm': best build first; a build that fails to load falls back, with a warning.
+  const failures: string[] = [];
+  for (const candidate of availableBackends()) {
+    try {
+      active = await loadBackend(candidate, options);
+      fallbackWarning(failures, candidate);
+      return candidate;
+    } catch (e) {
+      if (candidate === 'js' || !(e instanceof WasmError)) throw e;
+      failures.push(`${candidate}: ${(e as Error).message}`);
+    }
+  }
+  throw new WasmError('init: no backend could be loaded'); // unreachable: js always loads
+}
+
+function isAutomatic(choice: InitOptions['backend']): boolean {
+  return choice === undefined || choice === 'auto' || choice === 'wasm';
 }
 
 /** Synchronous `init` for code that cannot await (compiles on the calling thread). */
 export function initSync(options: Omit<InitOptions, 'wasm'> = {}): BackendName {
   const o = checkOptions(options, 'initSync');
   const name = resolveName(o.backend);
-  active = loadBackendSync(name, options);
-  return name;
+  if (!isAutomatic(o.backend)) {
+    active = loadBackendSync(name, options);
+    return name;
+  }
+  const failures: string[] = [];
+  for (const candidate of availableBackends()) {
+    try {
+      active = loadBackendSync(candidate, options);
+      fallbackWarning(failures, candidate);
+      return candidate;
+    } catch (e) {
+      if (candidate === 'js' || !(e instanceof WasmError)) throw e;
+      failures.push(`${candidate}: ${(e as Error).message}`);
+    }
+  }
+  throw new WasmError('initSync: no backend could be loaded'); // unreachable: js always loads
 }
 
 /** The name of the backend new tensors use. */

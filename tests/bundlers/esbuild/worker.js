@@ -1,0 +1,3 @@
+import { serveTraining } from 'wasmgrad';
+
+serveTraining();

@@ -1,0 +1,28 @@
+// A page built by Vite from 'wasmgrad/external': the page gives the .wasm URLs
+// explicitly (?url imports of the package's wasm exports); the worker relies on
+// the default new URL(…, import.meta.url), which Vite turns into emitted assets.
+import { init, matmul, ReLU, Linear, Sequential, tensor, trainInWorker } from 'wasmgrad/external';
+import simd from 'wasmgrad/wasmgrad.simd.wasm?url';
+import relaxed from 'wasmgrad/wasmgrad.relaxed.wasm?url';
+import readyMadeWorker from 'wasmgrad/worker?url';
+
+async function main() {
+  const backend = await init({ wasm: { simd, relaxed } });
+  const product = matmul(tensor([[1, 2], [3, 4]]), tensor([[1], [1]])).tolist();
+  const model = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2));
+  const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const y = tensor([0, 1, 1, 0], [4], { dtype: 'int32' });
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const losses = [];
+  const r = await trainInWorker(worker, model, { x, y }, {
+    epochs: 200, batchSize: 4, optimizer: { type: 'Adam', lr: 0.05 }, onEpochEnd: (l) => losses.push(l.loss),
+  }).done;
+  // The ready-made worker (dist/wasmgrad.worker.js, wasm inlined) from a URL: started and terminated by trainInWorker.
+  const again = await trainInWorker(readyMadeWorker, model, { x, y }, { epochs: 5, batchSize: 4 }).done;
+  return {
+    backend, matmul: product, readyMade: { backend: again.backend, steps: again.history.steps },
+    worker: { backend: r.backend, first: losses[0], last: losses[losses.length - 1], steps: r.history.steps },
+  };
+}
+
+main().then((r) => (window.__result = r), (e) => (window.__result = { error: String(e?.stack ?? e) }));
