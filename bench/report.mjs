@@ -31,6 +31,28 @@ const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
 // ------------------------------------------------------------------ Markdown
 
+// What one timed step is, per contender: the fine print a reader needs to
+// weigh the numbers.
+const MATMUL_METHOD = [
+  'One step = one product C = A·B of float32 operands resident in the contender\'s memory, result freed:',
+  '- wasmgrad: `tidy(() => matmul(a, b))`; packs both operands on every call.',
+  '- tfjs-wasm / tfjs-cpu: `tf.matMul(a, b).dispose()`. For a plain 2-D product, tfjs-wasm runs XNNPACK\'s fully-connected operator, ' +
+    'which it creates once per B tensor and caches: B is packed at the first call only, so repeated products with the same B (this case) ' +
+    'show TF.js at its best. Training does not get that cache (weights change every step), and transposed products — the ones backprop needs — take its naive loop.',
+  '- ort-wasm: `await session.run({ A, B })` on a one-node MatMul model; A and B are graph inputs (copied into ORT\'s heap every run, C copied out; B is not a constant initializer, so ORT cannot pre-pack it), ' +
+    'and the async `run` overhead is included (it dominates at 64).',
+];
+const TRAIN_METHOD = [
+  'One step = forward, softmax cross-entropy on logits, backward, Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on one batch of 64 resident synthetic samples; ' +
+    'same architecture and init (Glorot-uniform matrices and kernels from one seeded generator, zero biases) everywhere:',
+  '- wasmgrad: `tidy(() => { const loss = crossEntropy(model.forward(x), y); opt.zeroGrad(); backward(loss); opt.step(); })`.',
+  '- TF.js: `optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x)))` or `model.trainOnBatch(x, y)` on a `tf.sequential` model, ' +
+    'whichever was faster at setup (see below); the transformer is built from tf ops (tfjs-layers 4.x has no multi-head attention) and trained with `minimize`.',
+  '- Models: MLP 784-256-10 (ReLU); CNN conv3×3·16 same → ReLU → maxpool2 → conv3×3·32 same → ReLU → maxpool2 → dense 10; ' +
+    'LSTM over [32 steps × 16 features], hidden 128, last step → dense 10; transformer: [32 × 16] → linear 64 + learned positions → one pre-LN encoder layer ' +
+    '(4 heads × 16, FFN 128, ReLU) → mean over steps → dense 10.',
+];
+
 export function markdown(result) {
   const env = result.environment;
   const names = contendersOf(result);
@@ -83,6 +105,7 @@ export function markdown(result) {
     const cols = names.filter((n) => cases.some((c) => c.results.some((r) => r.contender === n)));
     out.push(group === 'matmul' ? '## matmul (GFLOPS, higher is better)' : '## Training throughput (samples/s, batch 64, higher is better)');
     out.push('');
+    out.push(...(group === 'matmul' ? MATMUL_METHOD : TRAIN_METHOD), '');
     const rounds = group === 'matmul' ? env.protocol.matmulRounds : env.protocol.trainRounds;
     out.push(table(['case', ...cols], cases.map((c) => [c.title.replace(/^(matmul|train) /, ''), ...cols.map((n) => cell(c, n, (r) =>
       `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})${r.runs < rounds ? ` ${noteFor(`${n}, ${c.title}: ${r.runs} runs of 1 step (first step ${(r.firstStepMs / 1000).toFixed(1)} s > ${(env.protocol.slowMs / 1000).toFixed(1)} s)`)}` : ''}`))])));
@@ -93,13 +116,13 @@ export function markdown(result) {
     out.push('');
     out.push(
       group === 'matmul'
-        ? 'Peak bytes during one product (wasmgrad: `heap.peakBytes` after `resetPeak()`, includes the GEMM packing workspace; TF.js: `tf.profile().peakBytes` relative to the engine before the step, plus its operands; ORT: not measurable):'
+        ? 'Peak bytes during one product (wasmgrad: `heap.peakBytes` after `resetPeak()`, includes its GEMM packing workspace (the KC·NC + MC·KC floats of the wasm builds; wasmgrad-js packs into JS arrays outside its heap); TF.js: `tf.profile().peakBytes` relative to the engine before the step, plus its operands; ORT: not measurable):'
         : 'Peak bytes during one training step (parameters, gradients, Adam moments, the batch, intermediates; wasmgrad: `heap.peakBytes`; TF.js: own variables + optimizer slots + batch + `tf.profile()` transient peak). ' +
             '"flat" = live bytes identical before and after every timed run (no leak):',
     );
     out.push('');
     out.push(table(['case', ...cols], cases.map((c) => [c.title.replace(/^(matmul|train) /, ''), ...cols.map((n) => cell(c, n, (r) => {
-      const peak = r.peakBytes !== undefined ? mib(r.peakBytes) : r.peakBytesNote ?? 'n/a';
+      const peak = r.peakBytes !== undefined ? `${mib(r.peakBytes)}${r.peakBytesNote ? ` (${r.peakBytesNote})` : ''}` : r.peakBytesNote ?? 'n/a';
       if (r.heapFlat === undefined) return peak;
       return `${peak}, ${r.heapFlat ? 'flat' : `**grew** (${r.liveBytesGrowthPerRun.join(', ')} B)`}`;
     }))])));
@@ -118,6 +141,14 @@ export function markdown(result) {
         out.push('');
       }
     }
+  }
+  if (env.osThreads?.atStart != null) {
+    const t = env.osThreads;
+    out.push(
+      `OS threads of the benchmark process: ${t.atStart} at start (Node's own), ${t.afterLoad} with every contender loaded, ${t.atEnd} at the end` +
+        (t.atStart === t.atEnd && t.atStart === t.afterLoad ? ': no contender started a worker thread.' : '.'),
+    );
+    out.push('');
   }
   const cpu = [];
   for (const c of result.cases) for (const r of c.results) if (r.status === 'ok' && r.cpuPerWall > 1.3) cpu.push(`${r.contender} on ${c.title} (${r.cpuPerWall.toFixed(2)})`);

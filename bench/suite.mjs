@@ -41,6 +41,16 @@ const CONFIG = quick
     };
 const log = (...a) => console.log(...a);
 const t0 = performance.now();
+// OS threads of this process (Linux): a contender that started worker threads
+// would add some. Node's own V8/libuv threads are there from the start.
+const osThreads = () => {
+  try {
+    return Number(/Threads:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
+  } catch {
+    return null;
+  }
+};
+const threadsAtStart = osThreads();
 
 // --- relaxed SIMD on Node 20: the command-line flag, or set before any wasm compiles.
 let relaxedFlag = process.execArgv.includes('--experimental-wasm-relaxed-simd') ? 'command line' : null;
@@ -86,6 +96,7 @@ const TF = await loadTfjs();
 const ORT = await loadOrt();
 const torch = probePytorch();
 const refName = contenderName(W.reference ?? 'js');
+const threadsAfterLoad = osThreads();
 
 const env = {
   ...environment(),
@@ -118,6 +129,7 @@ if (ORT.info.ok) {
   log(`ORT Web ${ORT.info.version}: loaded ${ORT.info.wasmReads.map((r) => `${r.file} (${r.bytes} B, sha256 ${r.sha256}…)`).join(', ')}, numThreads=${ORT.info.numThreads}`);
 } else log(`ORT Web: unsupported — ${ORT.info.reason}`);
 log(`PyTorch: ${torch.reason}`);
+log(`OS threads of this process: ${threadsAtStart} at start, ${threadsAfterLoad} with every contender loaded`);
 log('(cpu/wall in the lines below: process CPU time over wall time per timed batch; ≈1.0 means one thread worked)\n');
 
 // --- cases
@@ -179,7 +191,10 @@ for (const spec of cases) {
     });
     try {
       // One more step, profiled; not for slow contenders (TF.js's would cost another slow step).
-      if (m.slow && c.name.startsWith('tfjs')) row.peakBytesNote = `not measured (${(c.firstStepMs / 1000).toFixed(1)} s per step)`;
+      if (m.slow && c.firstStepPeakBytes !== undefined) {
+        row.peakBytes = c.firstStepPeakBytes;
+        row.peakBytesNote = 'first step';
+      } else if (m.slow && c.name.startsWith('tfjs')) row.peakBytesNote = `not measured (${(c.firstStepMs / 1000).toFixed(1)} s per step)`;
       else if (c.peakBytes) row.peakBytes = await c.peakBytes();
     } catch (e) {
       row.peakBytesError = String(e?.message ?? e);
@@ -211,6 +226,7 @@ for (const spec of cases) {
 
 env.seconds = (performance.now() - t0) / 1000;
 env.loadAverageAtEnd = os.loadavg().map((x) => +x.toFixed(2));
+env.osThreads = { atStart: threadsAtStart, afterLoad: threadsAfterLoad, atEnd: osThreads() };
 const pending = Object.fromEntries(Object.entries(TRAIN_API).map(([k, v]) => [k, v]));
 const result = { environment: env, reference: refName, pendingApi: pending, cases: out };
 const files = writeReports(result, path.join(root, 'bench', 'results'), only ? 'partial' : 'latest');

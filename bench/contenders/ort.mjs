@@ -65,7 +65,7 @@ export async function loadOrt() {
     info.ok = true;
     info.file = info.wasmReads.map((r) => path.basename(r.file)).join(', ') || 'unknown';
     info.flavour = /threaded/.test(info.file)
-      ? 'ORT Web ships only SIMD+threads wasm builds; this is the plain one (not JSEP/JSPI/asyncify); with numThreads = 1 it starts no pthread workers: single thread'
+      ? `onnxruntime-web ${info.version} ships only SIMD+threads wasm builds; this is the plain one (not JSEP/JSPI/asyncify); with numThreads = 1 it starts no pthread workers: single thread`
       : info.file;
   } catch (e) {
     info.ok = false;

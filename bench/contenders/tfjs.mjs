@@ -283,9 +283,19 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
     await v.step();
     return performance.now() - t0;
   };
-  let firstStepMs;
+  // The first step of the minimize loop runs under tf.profile: its peak is the
+  // memory reading for contenders too slow for an extra profiled step. Live
+  // bytes then = own variables (no optimizer slots yet) + batch + the step's
+  // transient peak (which includes the slots it creates).
+  let firstStepMs, firstStepPeak;
   try {
-    firstStepMs = await firstStep(makeMinimize());
+    const v = makeMinimize();
+    const own0 = await v.own();
+    const before = tf.memory().numBytes;
+    let profile;
+    firstStepMs = await firstStep({ ...v, step: async () => { profile = await tf.profile(v.step); } });
+    variants[0] = v;
+    firstStepPeak = own0 + 4 * (x.size + y.size) + (profile.peakBytes - before);
   } catch (e) {
     return fail(e);
   }
@@ -339,6 +349,7 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
       const p = await tf.profile(chosen.step);
       return (await chosen.own()) + 4 * (x.size + y.size) + (p.peakBytes - before);
     },
+    firstStepPeakBytes: chosen === variants[0] ? firstStepPeak : undefined,
     liveBytes: () => tf.memory().numBytes,
     dispose: () => { chosen.dispose(); x.dispose(); y.dispose(); },
   };
