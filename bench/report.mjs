@@ -127,6 +127,13 @@ export function markdown(result) {
       return `${peak}, ${r.heapFlat ? 'flat' : `**grew** (${r.liveBytesGrowthPerRun.join(', ')} B)`}`;
     }))])));
     out.push('');
+    if (group === 'train' && cases.some((c) => c.results.some((r) => r.lossAfter !== undefined))) {
+      out.push('Loss on the training batch before the first step → after the run (a check that every contender really trains: the same start everywhere means the same initial weights; the end depends on how many steps each contender ran in its time; labels are random, so the loss falls as the batch is memorised):');
+      out.push('');
+      out.push(table(['case', ...cols], cases.map((c) => [c.title.replace(/^train /, ''), ...cols.map((n) => cell(c, n, (r) =>
+        r.lossAfter === undefined ? '—' : `${r.lossBefore.toFixed(3)} → ${r.lossAfter.toFixed(3)}`))])));
+      out.push('');
+    }
     if (group === 'train') {
       const chosen = [];
       for (const c of cases) for (const r of c.results) if (r.status === 'ok' && r.contender.startsWith('tfjs')) {
@@ -141,6 +148,16 @@ export function markdown(result) {
         out.push('');
       }
     }
+  }
+  if (env.wasmgrad.liveBytesAtEnd) {
+    const at = env.wasmgrad.liveBytesAtLoad ?? {};
+    const same = Object.entries(env.wasmgrad.liveBytesAtEnd).every(([n, b]) => at[n] === b);
+    out.push(
+      `wasmgrad live heap bytes, at load → after the last case (every case disposes what it made): ` +
+        `${Object.entries(env.wasmgrad.liveBytesAtEnd).map(([n, b]) => `${n} ${at[n]} → ${b}`).join(', ')}` +
+        (same ? ': nothing leaked across cases.' : ': **some bytes were not freed**.'),
+    );
+    out.push('');
   }
   if (env.osThreads?.atStart != null) {
     const t = env.osThreads;

@@ -199,6 +199,10 @@ for (const spec of cases) {
     } catch (e) {
       row.peakBytesError = String(e?.message ?? e);
     }
+    if (c.loss) {
+      row.lossBefore = c.lossBefore;
+      row.lossAfter = await c.loss();
+    }
     if (spec.group === 'train' && m.growth.length) {
       row.liveBytesGrowthPerRun = m.growth;
       row.heapFlat = m.growth.every((g) => g === 0);
@@ -207,9 +211,10 @@ for (const spec of cases) {
     const ratio = m.ratio ? `${m.ratio.median.toFixed(2)}× ${refName.replace('wasmgrad-', '')}` : '';
     const mem = row.peakBytes !== undefined ? `peak ${(row.peakBytes / 2 ** 20).toFixed(2)} MiB` : '';
     const flat = row.heapFlat === undefined ? '' : row.heapFlat ? 'live bytes flat' : `LIVE BYTES GREW ${row.liveBytesGrowthPerRun.join(',')}`;
+    const loss = row.lossAfter === undefined ? '' : `  loss ${row.lossBefore.toFixed(3)} → ${row.lossAfter.toFixed(3)}`;
     log(
       `  ${c.name.padEnd(27)} ${m.throughput.median.toPrecision(4).padStart(9)} ${spec.unit} ` +
-        `(${m.throughput.min.toPrecision(3)}–${m.throughput.max.toPrecision(3)}) ${ratio.padEnd(26)} cpu/wall ${m.cpuPerWall.toFixed(2)}  ${mem}  ${flat}` +
+        `(${m.throughput.min.toPrecision(3)}–${m.throughput.max.toPrecision(3)}) ${ratio.padEnd(26)} cpu/wall ${m.cpuPerWall.toFixed(2)}  ${mem}  ${flat}${loss}` +
         (c.note && spec.group === 'train' ? `  [${c.note}]` : ''),
     );
   }
@@ -226,6 +231,10 @@ for (const spec of cases) {
 
 env.seconds = (performance.now() - t0) / 1000;
 env.loadAverageAtEnd = os.loadavg().map((x) => +x.toFixed(2));
+// Everything a case made is disposed at its end: each heap must hold what it
+// held when the backend was loaded (GEMM workspace and the like).
+env.wasmgrad.liveBytesAtLoad = W.liveBytesAtLoad;
+env.wasmgrad.liveBytesAtEnd = Object.fromEntries([...W.backends].map(([n, b]) => [n, b.heap.liveBytes]));
 env.osThreads = { atStart: threadsAtStart, afterLoad: threadsAfterLoad, atEnd: osThreads() };
 const pending = Object.fromEntries(Object.entries(TRAIN_API).map(([k, v]) => [k, v]));
 const result = { environment: env, reference: refName, pendingApi: pending, cases: out };

@@ -241,6 +241,7 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
       return {
         variant: 'optimizer.minimize (model from tf ops)',
         step: () => tf.tidy(() => { opt.minimize(() => tf.losses.softmaxCrossEntropy(y, m.forward(x)), false, m.variables); }),
+        forward: () => m.forward(x),
         own: async () => bytesOf(m.variables) + bytesOf((await opt.getWeights()).map((w) => w.tensor)),
         dispose: () => { m.dispose(); opt.dispose(); },
       };
@@ -252,6 +253,7 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
       step: () => tf.tidy(() => {
         opt.minimize(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true })), false);
       }),
+      forward: () => m.apply(x),
       own: async () => bytesOf(m.weights.map((w) => w.read())) + bytesOf((await opt.getWeights()).map((w) => w.tensor)),
       dispose: () => { m.dispose(); opt.dispose(); },
     };
@@ -263,6 +265,7 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
     return {
       variant: 'model.trainOnBatch',
       step: () => m.trainOnBatch(x, y),
+      forward: () => m.apply(x),
       own: async () => bytesOf(m.weights.map((w) => w.read())) + bytesOf((await opt.getWeights()).map((w) => w.tensor)),
       dispose: () => { m.dispose(); opt.dispose(); },
     };
@@ -287,9 +290,11 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
   // memory reading for contenders too slow for an extra profiled step. Live
   // bytes then = own variables (no optimizer slots yet) + batch + the step's
   // transient peak (which includes the slots it creates).
-  let firstStepMs, firstStepPeak;
+  let firstStepMs, firstStepPeak, lossBefore;
+  const lossOf = (v) => tf.tidy(() => tf.losses.softmaxCrossEntropy(y, v.forward()).dataSync()[0]);
   try {
     const v = makeMinimize();
+    lossBefore = lossOf(v);
     const own0 = await v.own();
     const before = tf.memory().numBytes;
     let profile;
@@ -341,6 +346,12 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
     note,
     variantTimes: choice,
     firstStepMs,
+    // (a trainOnBatch variant starts from the same weights as minimize's)
+    lossBefore,
+    loss: async () => {
+      await use(tf, backend);
+      return lossOf(chosen);
+    },
     prepare: () => use(tf, backend),
     step: chosen.step,
     peakBytes: async () => {

@@ -20,9 +20,10 @@ export async function loadWasmgrad() {
   const names = wg.availableBackends();
   const backends = new Map();
   for (const n of names) backends.set(n, await wg.loadBackend(n));
+  const liveBytesAtLoad = Object.fromEntries([...backends].map(([n, b]) => [n, b.heap.liveBytes]));
   // The reference for ratios: the build init() would pick here (the best wasm build).
   const reference = names.find((n) => n !== 'js');
-  return { wg, backends, names, reference };
+  return { wg, backends, names, reference, liveBytesAtLoad };
 }
 
 export const contenderName = (backend) => `wasmgrad-${backend}`;
@@ -180,6 +181,14 @@ export function wasmgradTrain({ wg, backends }, backendName, spec, { maxStepMs =
     x.dispose();
     y.dispose();
   };
+  // Loss on the batch, forward only: the suite reads it before the first step
+  // and after the last, to show every contender really trains.
+  const lossNow = () => {
+    wg.setBackend(be);
+    const run = () => wg.tidy(() => wg.crossEntropy(model.forward(x), y).item());
+    return typeof wg.noGrad === 'function' ? wg.noGrad(run) : run();
+  };
+  const lossBefore = lossNow();
   // First step (untimed by the harness): creates the Adam moments.
   const t0 = performance.now();
   step();
@@ -191,6 +200,8 @@ export function wasmgradTrain({ wg, backends }, backendName, spec, { maxStepMs =
   return {
     name, status: 'ok', workPerStep: spec.workPerStep,
     firstStepMs,
+    lossBefore,
+    loss: lossNow,
     note: 'tidy(forward, crossEntropy, zeroGrad, backward, Adam.step)',
     prepare: () => wg.setBackend(be),
     step,
