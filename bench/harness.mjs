@@ -1,9 +1,9 @@
 // The measurement protocol of the suite, shared by every case.
 //
 //   setup        every contender of the case builds its inputs / model (untimed)
-//   first step   untimed in the results; contenders slower than `slowMs` per
-//                step are run once per round for the first `slowRounds` rounds
-//                only (their first step is their warm-up)
+//   first step   not part of the results; contenders slower than `slowMs` per
+//                step (confirmed by a second step) run once per round for the
+//                first `slowRounds` rounds only (those steps are their warm-up)
 //   warm-up      each contender alone, until `warmMs` have passed (and ≥ 2 steps):
 //                tiers V8 up, fills caches, and sizes `reps` so one batch of
 //                steps takes about `batchMs`
@@ -51,14 +51,16 @@ export async function runInterleaved(contenders, { refName, warmMs, batchMs, rou
   const live = contenders.filter((c) => c.status === 'ok');
   const state = new Map();
   for (const c of live) {
-    if (c.firstStepMs === undefined) c.firstStepMs = (await batch(c, 1)).ms;
-    // A contender whose first step (at setup, or just now) took longer than slowMs
-    // counts that step as its warm-up and runs one step in each of the first
-    // slowRounds rounds only: otherwise a 30 s/step contender would turn a
-    // few-minute suite into an hour.
-    if (c.firstStepMs > slowMs) {
-      state.set(c, { reps: 1, rounds: Math.min(rounds, slowRounds), thr: [], cpu: [], growth: [], stepMs: c.firstStepMs });
-      log(`    warm ${c.name}: slow (first step ${(c.firstStepMs / 1000).toFixed(1)} s): 1 step in each of ${Math.min(rounds, slowRounds)} rounds`);
+    // setupStepMs: a step's time before warm-up (the contender's first step,
+    // or a second one when the first, with its one-time costs, looked slow).
+    if (c.setupStepMs === undefined) c.setupStepMs = (await batch(c, 1)).ms;
+    if (c.setupStepMs > slowMs && !c.setupStepConfirmed) c.setupStepMs = (await batch(c, 1)).ms;
+    // A contender slower than slowMs per step counts those steps as its
+    // warm-up and runs one step in each of the first slowRounds rounds only:
+    // otherwise a 30 s/step contender would turn a few-minute suite into an hour.
+    if (c.setupStepMs > slowMs) {
+      state.set(c, { reps: 1, rounds: Math.min(rounds, slowRounds), thr: [], cpu: [], growth: [], stepMs: c.setupStepMs });
+      log(`    warm ${c.name}: slow (${(c.setupStepMs / 1000).toFixed(1)} s per step): 1 step in each of ${Math.min(rounds, slowRounds)} rounds`);
       continue;
     }
     // Warm-up: time single steps until warmMs, then size the batch from the
@@ -95,7 +97,7 @@ export async function runInterleaved(contenders, { refName, warmMs, batchMs, rou
     const s = state.get(c);
     const ratios = perRound.filter((row) => row.has(c.name) && row.has(refName)).map((row) => row.get(c.name) / row.get(refName));
     out.set(c.name, {
-      slow: c.firstStepMs > slowMs,
+      slow: c.setupStepMs > slowMs,
       throughput: summarize(s.thr),
       ratio: summarize(ratios),
       cpuPerWall: median(s.cpu),

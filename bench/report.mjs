@@ -108,7 +108,7 @@ export function markdown(result) {
     out.push(...(group === 'matmul' ? MATMUL_METHOD : TRAIN_METHOD), '');
     const rounds = group === 'matmul' ? env.protocol.matmulRounds : env.protocol.trainRounds;
     out.push(table(['case', ...cols], cases.map((c) => [c.title.replace(/^(matmul|train) /, ''), ...cols.map((n) => cell(c, n, (r) =>
-      `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})${r.runs < rounds ? ` ${noteFor(`${n}, ${c.title}: ${r.runs} runs of 1 step (first step ${(r.firstStepMs / 1000).toFixed(1)} s > ${(env.protocol.slowMs / 1000).toFixed(1)} s)`)}` : ''}`))])));
+      `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})${r.runs < rounds ? ` ${noteFor(`${n}, ${c.title}: ${r.runs} runs of 1 step (${((r.setupStepMs ?? r.firstStepMs) / 1000).toFixed(1)} s per step at setup > ${(env.protocol.slowMs / 1000).toFixed(1)} s)`)}` : ''}`))])));
     out.push('');
     out.push(`Ratio to ${result.reference} (median of per-round ratios, min–max):`);
     out.push('');

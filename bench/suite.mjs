@@ -185,16 +185,14 @@ for (const spec of cases) {
     Object.assign(row, {
       median: m.throughput.median, min: m.throughput.min, max: m.throughput.max, runs: m.throughput.runs,
       stepsPerRun: m.reps,
-      firstStepMs: c.firstStepMs,
+      setupStepMs: c.setupStepMs,
       ratio: m.ratio, cpuPerWall: m.cpuPerWall,
       note: c.note, variantTimes: c.variantTimes,
     });
     try {
       // One more step, profiled; not for slow contenders (TF.js's would cost another slow step).
-      if (m.slow && c.firstStepPeakBytes !== undefined) {
-        row.peakBytes = c.firstStepPeakBytes;
-        row.peakBytesNote = 'first step';
-      } else if (m.slow && c.name.startsWith('tfjs')) row.peakBytesNote = `not measured (${(c.firstStepMs / 1000).toFixed(1)} s per step)`;
+      if (m.slow && c.setupPeakBytes !== undefined) row.peakBytes = c.setupPeakBytes; // profiled at setup
+      else if (m.slow && c.name.startsWith('tfjs')) row.peakBytesNote = `not measured (${(c.setupStepMs / 1000).toFixed(1)} s per step)`;
       else if (c.peakBytes) row.peakBytes = await c.peakBytes();
     } catch (e) {
       row.peakBytesError = String(e?.message ?? e);

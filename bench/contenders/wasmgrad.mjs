@@ -192,14 +192,20 @@ export function wasmgradTrain({ wg, backends }, backendName, spec, { maxStepMs =
   // First step (untimed by the harness): creates the Adam moments.
   const t0 = performance.now();
   step();
-  const firstStepMs = performance.now() - t0;
-  if (firstStepMs > maxStepMs) {
+  let setupStepMs = performance.now() - t0;
+  if (setupStepMs > maxStepMs) {
+    // The first step carries one-time costs: a second one decides.
+    const t1 = performance.now();
+    step();
+    setupStepMs = performance.now() - t1;
+  }
+  if (setupStepMs > maxStepMs) {
     dispose();
-    return { name, status: 'skipped', reason: `quick mode: the first step took ${(firstStepMs / 1000).toFixed(1)} s (limit ${(maxStepMs / 1000).toFixed(1)} s); npm run bench measures it` };
+    return { name, status: 'skipped', reason: `quick mode: a step took ${(setupStepMs / 1000).toFixed(1)} s (limit ${(maxStepMs / 1000).toFixed(1)} s); npm run bench measures it` };
   }
   return {
     name, status: 'ok', workPerStep: spec.workPerStep,
-    firstStepMs,
+    setupStepMs,
     lossBefore,
     loss: lossNow,
     note: 'tidy(forward, crossEntropy, zeroGrad, backward, Adam.step)',
