@@ -191,7 +191,10 @@ for (const spec of cases) {
     });
     try {
       // One more step, profiled; not for slow contenders (TF.js's would cost another slow step).
-      if (m.slow && c.setupPeakBytes !== undefined) row.peakBytes = c.setupPeakBytes; // profiled at setup
+      if (m.slow && c.setupPeakBytes !== undefined) {
+        row.peakBytes = c.setupPeakBytes; // profiled at setup
+        row.peakBytesNote = 'first step';
+      }
       else if (m.slow && c.name.startsWith('tfjs')) row.peakBytesNote = `not measured (${(c.setupStepMs / 1000).toFixed(1)} s per step)`;
       else if (c.peakBytes) row.peakBytes = await c.peakBytes();
     } catch (e) {

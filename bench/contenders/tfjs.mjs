@@ -286,26 +286,29 @@ export async function tfjsTrain({ tf, info }, name, backend, spec, opts = {}) {
     await v.step();
     return performance.now() - t0;
   };
-  // A profiled step: its time, and the peak live bytes of this contender
-  // during it (own variables + optimizer slots + batch + transient peak).
-  const profiled = async (v) => {
-    const before = tf.memory().numBytes;
-    const t0 = performance.now();
-    const p = await tf.profile(v.step);
-    const ms = performance.now() - t0;
-    return { ms, peak: (await v.own()) + 4 * (x.size + y.size) + (p.peakBytes - before) };
-  };
-  // setupStepMs: how long a step takes, decided at setup. The first step
-  // carries one-time costs (graph building, XNNPACK operators), so when it
-  // looks slow a second, profiled step decides — and gives slow contenders
-  // their memory reading without one more step later.
+  // setupStepMs: how long a step takes, decided at setup. The first step runs
+  // under tf.profile: its peak is the memory reading of contenders too slow
+  // for one more profiled step later (live bytes = own variables, no
+  // optimizer slots yet + batch + the step's transient peak, which includes
+  // the slots it creates). It also carries one-time costs (graph building,
+  // XNNPACK operators, profiling), so when it looks slow a second, plain step
+  // decides.
   let setupStepMs, setupPeak, lossBefore;
   const lossOf = (v) => tf.tidy(() => tf.losses.softmaxCrossEntropy(y, v.forward()).dataSync()[0]);
   try {
     const v = makeMinimize();
     lossBefore = lossOf(v);
-    setupStepMs = await firstStep(v);
-    if (setupStepMs > Math.min(slowMs, maxStepMs)) ({ ms: setupStepMs, peak: setupPeak } = await profiled(v));
+    const own0 = await v.own();
+    const before = tf.memory().numBytes;
+    let profile;
+    setupStepMs = await firstStep({ ...v, step: async () => { profile = await tf.profile(v.step); } });
+    variants[0] = v;
+    setupPeak = own0 + 4 * (x.size + y.size) + (profile.peakBytes - before);
+    if (setupStepMs > Math.min(slowMs, maxStepMs)) {
+      const t0 = performance.now();
+      await v.step();
+      setupStepMs = performance.now() - t0;
+    }
   } catch (e) {
     return fail(e);
   }
