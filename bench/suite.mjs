@@ -28,7 +28,7 @@ const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? new RegExp(args[onlyIdx + 1]) : null;
 // quick: under a minute here. TF.js's CNN and LSTM training take seconds per
 // step (its cpu backend's Conv2DBackpropFilter alone ~25 s), so quick mode
-// leaves those TF.js rows out, and skips any contender whose first step
+// leaves those TF.js rows out, and skips any contender whose step at setup
 // exceeds maxStepMs. slowMs/slowRounds: see bench/harness.mjs.
 const CONFIG = quick
   ? {
