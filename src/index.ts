@@ -41,3 +41,9 @@ export {
   type ConstantOptions,
 } from './init.js';
 export * from './optim/index.js';
+export {
+  Conv2d, Conv1d, CONV_LAYER_DEFAULTS, type Conv2dLayerOptions, type Conv1dLayerOptions, type ConvLayerOptions,
+} from './nn/conv.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool2d } from './nn/pool.js';
+export { BatchNorm2d, BatchNorm1d, BATCHNORM_LAYER_DEFAULTS, type BatchNormLayerOptions } from './nn/batchnorm.js';
+export { captureFeatures, channelGrid, type ChannelGridOptions, type GreyImage } from './nn/features.js';

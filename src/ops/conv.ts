@@ -1,0 +1,447 @@
+/**
+ * conv2d / conv1d: learned filters sliding over images, with the input,
+ * filter and bias gradients — and the layout helpers.
+ *
+ * Layouts (one convention everywhere in wasmgrad):
+ *
+ *   images   NHWC  x [N, H, W, C]        sequences  NLC  x [N, L, C]
+ *   filters  HWIO  w [kH, kW, C, O]      1-D        LIO  w [k, C, O]
+ *   output   NHWC  y [N, OH, OW, O]                 NLC  y [N, OL, O]
+ *
+ * PyTorch is NCHW with filters [O, C, kH, kW]: `nchwToNhwc` / `nhwcToNchw`
+ * convert images, `filterFromTorch` / `filterToTorch` convert filters (both
+ * also take the 3-D, 1-D-convolution forms).
+ *
+ * Algorithm: im2col + the SIMD GEMM (assembly/conv.ts, assembly/gemm.ts).
+ *
+ *   cols [N·OH·OW, kH·kW·C] = im2col(x)           (patch matrix; pixel rows)
+ *   y    [N·OH·OW, O]       = cols · w[kH·kW·C, O] + b      — y is already NHWC
+ *   dw                      = colsᵀ · dy          one GEMM, Aᵀ·B
+ *   db                      = Σ_rows dy           sum_axis
+ *   dx                      = col2im(dy · wᵀ)     one GEMM, A·Bᵀ, then scatter-add
+ *
+ * With NHWC images and HWIO filters nothing is transposed: the filter is the
+ * GEMM's B operand as stored and the output rows are the NHWC output. A 1×1
+ * convolution with stride 1 and no padding skips im2col (x is the patch matrix).
+ *
+ * Why im2col + GEMM rather than a direct SIMD convolution: the packed GEMM
+ * runs at 25–32 GFLOPS here and serves all three products through its
+ * transpose flags; a direct 4×8-tile convolution kernel that reads x in place
+ * (no im2col) was measured on the benchmark CNN (bench/train/cnn.mjs) and was
+ * not faster — see README "Convolutions" for the numbers.
+ *
+ * Memory: the patch matrix is a workspace tensor allocated per call (kernels
+ * never allocate). When it fits in `convWorkspace.maxBytes` (default 64 MiB)
+ * the forward keeps it for the backward (the filter gradient needs it);
+ * larger problems are processed in chunks of output pixels and the backward
+ * recomputes the patches chunk by chunk.
+ *
+ * Padding: a number or [pH, pW] (zeros on both sides), 'valid' (none) or
+ * 'same' (output = ⌈input / stride⌉, the total padding split with the extra
+ * row/column at the bottom/right, as TensorFlow and PyTorch do).
+ */
+
+import { defineOp, record, type OpDef } from '../autograd.js';
+import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { empty, type Tensor } from '../tensor.js';
+import { checkBackends, checkFloat } from './checks.js';
+import { permute } from './shape.js';
+
+// ─── options and geometry ──────────────────────────────────────────────────
+
+/** A size for both spatial dimensions, or [height, width]. */
+export type Pair = number | readonly [number, number];
+/** Zero padding: a number or [pH, pW] per side, 'valid' (none) or 'same' (output = ⌈input/stride⌉). */
+export type Padding = number | readonly [number, number] | 'same' | 'valid';
+
+export interface Conv2dOptions {
+  /** Step between filter positions. Default 1. */
+  stride?: Pair;
+  /** Default 0 (= 'valid'). */
+  padding?: Padding;
+  /** Spacing between filter taps (atrous convolution). Default 1. */
+  dilation?: Pair;
+}
+
+export interface Conv1dOptions {
+  /** Default 1. */
+  stride?: number;
+  /** A number (per side), 'valid' or 'same'. Default 0. */
+  padding?: number | 'same' | 'valid';
+  /** Default 1. */
+  dilation?: number;
+}
+
+export const CONV_DEFAULTS = Object.freeze({ stride: 1, padding: 0, dilation: 1 });
+const CONV_KEYS = ['stride', 'padding', 'dilation'];
+
+/**
+ * @internal The patch-matrix workspace limit: a forward whose patch matrix
+ * fits keeps it for the backward; a larger one is processed in chunks.
+ */
+export const convWorkspace = { maxBytes: 64 * 1024 * 1024 };
+
+/** @internal Everything a conv or pooling kernel call needs, resolved and validated. */
+export interface Geometry {
+  N: number; H: number; W: number; C: number;
+  kH: number; kW: number; OH: number; OW: number;
+  sH: number; sW: number; dH: number; dW: number;
+  pT: number; pB: number; pL: number; pR: number;
+}
+
+const fmtPair = (a: number, b: number) => `${a}×${b}`;
+
+/** @internal [h, w] from a number or a pair of positive integers (or ≥ 0 with allowZero). */
+export function pairOf(where: string, name: string, v: unknown, allowZero = false): [number, number] {
+  const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && (allowZero ? n >= 0 : n > 0);
+  if (ok(v)) return [v as number, v as number];
+  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
+  const what = allowZero ? 'a non-negative integer' : 'a positive integer';
+  throw new ConfigError(`${where}: ${name} must be ${what} or a pair [h, w] of them; got ${JSON.stringify(v) ?? String(v)}`);
+}
+
+/** @internal A positive integer (or ≥ 0 with allowZero). */
+export function intOf(where: string, name: string, v: unknown, allowZero = false): number {
+  if (typeof v === 'number' && Number.isInteger(v) && (allowZero ? v >= 0 : v > 0)) return v;
+  throw new ConfigError(`${where}: ${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer; got ${JSON.stringify(v) ?? String(v)}`);
+}
+
+/** @internal Validates a padding option (before shapes are known). */
+export function checkPadding(where: string, padding: unknown): void {
+  if (padding === 'same' || padding === 'valid') return;
+  if (typeof padding === 'string') {
+    throw new ConfigError(`${where}: padding must be a number, [pH, pW], 'same' or 'valid'; got '${padding}'`);
+  }
+  pairOf(where, 'padding', padding, true);
+}
+
+/** @internal Per-side padding [lo, hi] along one dimension. */
+function padAlong(padding: Padding, i: 0 | 1, size: number, span: number, stride: number): [number, number] {
+  if (padding === 'valid') return [0, 0];
+  if (padding === 'same') {
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + span - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  }
+  const p = typeof padding === 'number' ? padding : padding[i];
+  return [p, p];
+}
+
+function describePadding(padding: Padding): string {
+  return typeof padding === 'string' ? `'${padding}'` : typeof padding === 'number' ? String(padding) : fmtShape(padding);
+}
+
+/**
+ * @internal Output size and padding of a sliding window over [N, H, W, C].
+ * Throws (naming `where` and the shapes) when the window does not fit.
+ */
+export function slidingGeometry(
+  where: string, xShape: readonly number[], kH: number, kW: number,
+  stride: [number, number], padding: Padding, dilation: [number, number], kernelWord = 'kernel',
+): Geometry {
+  const [N, H, W, C] = xShape;
+  const [sH, sW] = stride;
+  const [dH, dW] = dilation;
+  const spanH = (kH - 1) * dH + 1;
+  const spanW = (kW - 1) * dW + 1;
+  const [pT, pB] = padAlong(padding, 0, H, spanH, sH);
+  const [pL, pR] = padAlong(padding, 1, W, spanW, sW);
+  const inH = H + pT + pB;
+  const inW = W + pL + pR;
+  if (spanH > inH || spanW > inW) {
+    const dil = dH > 1 || dW > 1 ? ` with dilation ${fmtPair(dH, dW)} (spanning ${fmtPair(spanH, spanW)})` : '';
+    throw new ShapeError(
+      `${where}: ${kernelWord} ${fmtPair(kH, kW)}${dil} is larger than the padded input ${fmtPair(inH, inW)} ` +
+        `(input ${fmtShape(xShape)}, padding ${describePadding(padding)})`,
+    );
+  }
+  const OH = Math.floor((inH - spanH) / sH) + 1;
+  const OW = Math.floor((inW - spanW) / sW) + 1;
+  return { N, H, W, C, kH, kW, OH, OW, sH, sW, dH, dW, pT, pB, pL, pR };
+}
+
+function checkOptionKeys(where: string, options: object, keys: readonly string[]): void {
+  if (options === null || typeof options !== 'object') throw new ConfigError(`${where}: options must be an object`);
+  for (const k of Object.keys(options)) {
+    if (!keys.includes(k)) throw new ConfigError(`${where}: unknown option '${k}'; valid: ${keys.join(', ')}`);
+  }
+}
+
+// ─── the op ────────────────────────────────────────────────────────────────
+
+interface ConvSaved {
+  g: Geometry;
+  /** Output channels. */
+  O: number;
+  /** The forward's patch matrix [N·OH·OW, kH·kW·C] when it was kept (else recomputed in chunks). */
+  cols: Tensor | null;
+}
+
+function isPointwise(g: Geometry): boolean {
+  return g.kH === 1 && g.kW === 1 && g.sH === 1 && g.sW === 1 && g.pT + g.pB + g.pL + g.pR === 0;
+}
+
+/** Rows of the patch matrix processed per chunk. */
+function chunkRows(rows: number, K: number): number {
+  return Math.max(1, Math.min(rows, Math.floor(convWorkspace.maxBytes / (4 * K))));
+}
+
+function im2colCall(be: Tensor['backend'], cols: number, x: number, g: Geometry, row0: number, rows: number): void {
+  be.k.im2col(cols, x, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL, g.dH, g.dW, row0, rows);
+}
+
+function col2imCall(be: Tensor['backend'], dx: number, cols: number, g: Geometry, row0: number, rows: number): void {
+  be.k.col2im(dx, cols, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL, g.dH, g.dW, row0, rows);
+}
+
+function convBackward(gy: Tensor, node: { inputs: readonly Tensor[]; saved: ConvSaved }, needs: readonly boolean[]): (Tensor | null)[] {
+  const [x, w, b] = node.inputs;
+  const { g, O, cols } = node.saved;
+  const be = gy.backend;
+  const rows = g.N * g.OH * g.OW;
+  const K = g.kH * g.kW * g.C;
+  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+  if (b !== undefined && needs[2]) {
+    db = empty(b.shape, { backend: be });
+    be.k.sum_axis(db.ptr, gy.ptr, 1, rows, O);
+  }
+  if (needs[1]) dw = empty(w.shape, { backend: be });
+  if (needs[0]) dx = empty(x.shape, { backend: be });
+  if (rows === 0) {
+    if (dw) be.k.fill_f32(dw.ptr, dw.size, 0);
+    if (dx) be.k.fill_f32(dx.ptr, dx.size, 0);
+    return [dx, dw, db];
+  }
+  if (isPointwise(g)) {
+    // x is the patch matrix [rows, C]: dw = xᵀ·dy, dx = dy·wᵀ.
+    if (dw) be.k.gemm(dw.ptr, x.ptr, gy.ptr, be.gemmWs, K, O, rows, K, O, O, 1, 0, 1, 0);
+    if (dx) be.k.gemm(dx.ptr, gy.ptr, w.ptr, be.gemmWs, rows, K, O, O, O, K, 0, 1, 1, 0);
+    return [dx, dw, db];
+  }
+  if (dx) be.k.fill_f32(dx.ptr, dx.size, 0);
+  if (cols !== null) {
+    // The forward's patches: one GEMM for dw, one for dcols, then col2im.
+    if (dw) be.k.gemm(dw.ptr, cols.ptr, gy.ptr, be.gemmWs, K, O, rows, K, O, O, 1, 0, 1, 0);
+    if (dx) {
+      const dcols = empty([rows, K], { backend: be });
+      be.k.gemm(dcols.ptr, gy.ptr, w.ptr, be.gemmWs, rows, K, O, O, O, K, 0, 1, 1, 0);
+      col2imCall(be, dx.ptr, dcols.ptr, g, 0, rows);
+      dcols.dispose();
+    }
+    return [dx, dw, db];
+  }
+  // Chunked: recompute each chunk's patches for dw, then reuse the buffer for dcols.
+  const chunk = chunkRows(rows, K);
+  const buf = empty([chunk, K], { backend: be });
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const m = Math.min(chunk, rows - r0);
+    const gyChunk = gy.ptr + 4 * r0 * O;
+    if (dw) {
+      im2colCall(be, buf.ptr, x.ptr, g, r0, m);
+      be.k.gemm(dw.ptr, buf.ptr, gyChunk, be.gemmWs, K, O, m, K, O, O, 1, 0, 1, r0 === 0 ? 0 : 1);
+    }
+    if (dx) {
+      be.k.gemm(buf.ptr, gyChunk, w.ptr, be.gemmWs, m, K, O, O, O, K, 0, 1, 1, 0);
+      col2imCall(be, dx.ptr, buf.ptr, g, r0, m);
+    }
+  }
+  buf.dispose();
+  return [dx, dw, db];
+}
+
+const conv2dOp = defineOp<ConvSaved>({ name: 'conv2d', backward: convBackward });
+const conv1dOp = defineOp<ConvSaved>({ name: 'conv1d', backward: convBackward });
+
+/** y = conv(x, w) + b over validated geometry; `outShape` is NHWC or NLC. */
+function convForward(op: OpDef<ConvSaved>, x: Tensor, w: Tensor, b: Tensor | undefined, g: Geometry, O: number, outShape: number[]): Tensor {
+  const be = x.backend;
+  const rows = g.N * g.OH * g.OW;
+  const K = g.kH * g.kW * g.C;
+  const y = empty(outShape, { backend: be });
+  const owned: Tensor[] = [];
+  let cols: Tensor | null = null;
+  if (rows > 0) {
+    if (b) be.k.copy_strided(y.ptr, b.ptr, 1, 1, rows, O, 0, 0, O, 1, 0, 0, 0, 1);
+    const beta = b ? 1 : 0;
+    if (isPointwise(g)) {
+      be.k.gemm(y.ptr, x.ptr, w.ptr, be.gemmWs, rows, O, K, K, O, O, 0, 0, 1, beta);
+    } else {
+      const chunk = chunkRows(rows, K);
+      const buf = empty([chunk, K], { backend: be });
+      for (let r0 = 0; r0 < rows; r0 += chunk) {
+        const m = Math.min(chunk, rows - r0);
+        im2colCall(be, buf.ptr, x.ptr, g, r0, m);
+        be.k.gemm(y.ptr + 4 * r0 * O, buf.ptr, w.ptr, be.gemmWs, m, O, K, K, O, O, 0, 0, 1, beta);
+      }
+      if (chunk === rows) {
+        cols = buf; // kept for the backward (record frees it when no gradient is needed)
+        owned.push(buf);
+      } else {
+        buf.dispose();
+      }
+    }
+  }
+  return record(op, y, b ? [x, w, b] : [x, w], { g, O, cols }, owned);
+}
+
+function checkBias(where: string, b: Tensor | undefined, O: number, w: Tensor): void {
+  if (b && (b.rank !== 1 || b.shape[0] !== O)) {
+    throw new ShapeError(`${where}: bias must be [${O}] for filter ${fmtShape(w.shape)}; got ${fmtShape(b.shape)}`);
+  }
+}
+
+/**
+ * @internal conv2d with the name used in error messages (the Conv2d layer
+ * passes its own description).
+ */
+export function conv2dNamed(where: string, x: Tensor, weight: Tensor, bias: Tensor | undefined, options: Conv2dOptions): Tensor {
+  checkOptionKeys(where, options, CONV_KEYS);
+  const ts = bias ? [x, weight, bias] : [x, weight];
+  checkBackends(where, ...ts);
+  checkFloat(where, ...ts);
+  const stride = pairOf(where, 'stride', options.stride ?? CONV_DEFAULTS.stride);
+  const dilation = pairOf(where, 'dilation', options.dilation ?? CONV_DEFAULTS.dilation);
+  const padding = options.padding ?? CONV_DEFAULTS.padding;
+  checkPadding(where, padding);
+  if (x.rank !== 4) {
+    throw new ShapeError(
+      `${where}: input must be [N, H, W, C] (NHWC); got ${fmtShape(x.shape)}` +
+        (x.rank === 3 ? '; hint: add a batch dimension with unsqueeze(x, 0)' : ''),
+    );
+  }
+  if (weight.rank !== 4) {
+    throw new ShapeError(
+      `${where}: filter must be [kH, kW, inChannels, outChannels] (HWIO); got ${fmtShape(weight.shape)}; ` +
+        `hint: filterFromTorch converts PyTorch's [out, in, kH, kW]`,
+    );
+  }
+  const [kH, kW, C, O] = weight.shape;
+  if (C < 1 || O < 1 || kH < 1 || kW < 1) {
+    throw new ShapeError(`${where}: filter ${fmtShape(weight.shape)} has an empty dimension`);
+  }
+  if (x.shape[3] !== C) {
+    throw new ShapeError(
+      `${where}: input has ${x.shape[3]} channels but the filter expects ${C} ` +
+        `(input ${fmtShape(x.shape)} NHWC, filter ${fmtShape(weight.shape)} HWIO)`,
+    );
+  }
+  checkBias(where, bias, O, weight);
+  const g = slidingGeometry(where, x.shape, kH, kW, stride, padding, dilation);
+  return convForward(conv2dOp, x, weight, bias, g, O, [g.N, g.OH, g.OW, O]);
+}
+
+/**
+ * 2-D convolution (cross-correlation, as in every deep-learning library) of
+ * NHWC images with HWIO filters, plus an optional bias per output channel.
+ *
+ *   x [N, H, W, C] ⋆ w [kH, kW, C, O] + b [O]  →  y [N, OH, OW, O]
+ *   OH = ⌊(H + pT + pB − dH·(kH − 1) − 1) / sH⌋ + 1   (likewise OW)
+ *
+ * Differentiable in x, w and b.
+ *
+ * @example
+ * const y = conv2d(x, w, b, { padding: 'same' });             // 3×3 'same': OH = H
+ * const z = conv2d(x, w, undefined, { stride: 2, padding: 1 });
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, options: Conv2dOptions = {}): Tensor {
+  return conv2dNamed('conv2d', x, weight, bias, options);
+}
+
+/** @internal conv1d with the name used in error messages. */
+export function conv1dNamed(where: string, x: Tensor, weight: Tensor, bias: Tensor | undefined, options: Conv1dOptions): Tensor {
+  checkOptionKeys(where, options, CONV_KEYS);
+  const ts = bias ? [x, weight, bias] : [x, weight];
+  checkBackends(where, ...ts);
+  checkFloat(where, ...ts);
+  const stride = intOf(where, 'stride', options.stride ?? CONV_DEFAULTS.stride);
+  const dilation = intOf(where, 'dilation', options.dilation ?? CONV_DEFAULTS.dilation);
+  const padding = options.padding ?? CONV_DEFAULTS.padding;
+  if (typeof padding !== 'string' && typeof padding !== 'number') {
+    throw new ConfigError(`${where}: padding must be a number, 'same' or 'valid'; got ${JSON.stringify(padding)}`);
+  }
+  checkPadding(where, padding);
+  if (x.rank !== 3) {
+    throw new ShapeError(
+      `${where}: input must be [N, L, C] (channels last); got ${fmtShape(x.shape)}` +
+        (x.rank === 2 ? '; hint: add a batch dimension with unsqueeze(x, 0)' : ''),
+    );
+  }
+  if (weight.rank !== 3) {
+    throw new ShapeError(
+      `${where}: filter must be [k, inChannels, outChannels]; got ${fmtShape(weight.shape)}; ` +
+        `hint: filterFromTorch converts PyTorch's [out, in, k]`,
+    );
+  }
+  const [k, C, O] = weight.shape;
+  if (C < 1 || O < 1 || k < 1) throw new ShapeError(`${where}: filter ${fmtShape(weight.shape)} has an empty dimension`);
+  if (x.shape[2] !== C) {
+    throw new ShapeError(
+      `${where}: input has ${x.shape[2]} channels but the filter expects ${C} ` +
+        `(input ${fmtShape(x.shape)} NLC, filter ${fmtShape(weight.shape)} [k, in, out])`,
+    );
+  }
+  checkBias(where, bias, O, weight);
+  const [N, L] = x.shape;
+  // A 1-D convolution is a 2-D one over images of height 1 (padding only along the length).
+  const pad: Padding = typeof padding === 'number' ? [0, padding] : padding;
+  let g: Geometry;
+  try {
+    g = slidingGeometry(where, [N, 1, L, C], 1, k, [1, stride], pad, [1, dilation]);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    const span = (k - 1) * dilation + 1;
+    const [pl, pr] = padAlong(pad, 1, L, span, stride);
+    throw new ShapeError(
+      `${where}: kernel ${k}${dilation > 1 ? ` with dilation ${dilation} (spanning ${span})` : ''} is longer than the padded ` +
+        `input ${L + pl + pr} (input ${fmtShape(x.shape)}, padding ${describePadding(padding)})`,
+    );
+  }
+  return convForward(conv1dOp, x, weight, bias, g, O, [N, g.OW, O]);
+}
+
+/**
+ * 1-D convolution over channels-last sequences:
+ *
+ *   x [N, L, C] ⋆ w [k, C, O] + b [O]  →  y [N, OL, O]
+ *
+ * Runs as a 2-D convolution over images of height 1. Differentiable in x, w, b.
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor, options: Conv1dOptions = {}): Tensor {
+  return conv1dNamed('conv1d', x, weight, bias, options);
+}
+
+// ─── layout helpers ────────────────────────────────────────────────────────
+
+/** NCHW [N, C, H, W] → NHWC [N, H, W, C] (and NCL → NLC for rank 3). A differentiable copy. */
+export function nchwToNhwc(x: Tensor): Tensor {
+  if (x.rank === 4) return permute(x, [0, 2, 3, 1]);
+  if (x.rank === 3) return permute(x, [0, 2, 1]);
+  throw new ShapeError(`nchwToNhwc: expected [N, C, H, W] (or [N, C, L]); got ${fmtShape(x.shape)}`);
+}
+
+/** NHWC [N, H, W, C] → NCHW [N, C, H, W] (and NLC → NCL for rank 3). A differentiable copy. */
+export function nhwcToNchw(x: Tensor): Tensor {
+  if (x.rank === 4) return permute(x, [0, 3, 1, 2]);
+  if (x.rank === 3) return permute(x, [0, 2, 1]);
+  throw new ShapeError(`nhwcToNchw: expected [N, H, W, C] (or [N, L, C]); got ${fmtShape(x.shape)}`);
+}
+
+/**
+ * A PyTorch filter in wasmgrad's layout: [out, in, kH, kW] → [kH, kW, in, out]
+ * (Conv2d), or [out, in, k] → [k, in, out] (Conv1d). A copy.
+ *
+ * @example
+ * conv.weight ← filterFromTorch(tensor(torchWeights, [16, 1, 3, 3]))   // → [3, 3, 1, 16]
+ */
+export function filterFromTorch(w: Tensor): Tensor {
+  if (w.rank === 4) return permute(w, [2, 3, 1, 0]);
+  if (w.rank === 3) return permute(w, [2, 1, 0]);
+  throw new ShapeError(`filterFromTorch: expected [out, in, kH, kW] (or [out, in, k]); got ${fmtShape(w.shape)}`);
+}
+
+/** A wasmgrad filter in PyTorch's layout: [kH, kW, in, out] → [out, in, kH, kW], or [k, in, out] → [out, in, k]. A copy. */
+export function filterToTorch(w: Tensor): Tensor {
+  if (w.rank === 4) return permute(w, [3, 2, 0, 1]);
+  if (w.rank === 3) return permute(w, [2, 1, 0]);
+  throw new ShapeError(`filterToTorch: expected [kH, kW, in, out] (or [k, in, out]); got ${fmtShape(w.shape)}`);
+}
