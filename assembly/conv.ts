@@ -148,3 +148,257 @@ export function col2im(
     }
   }
 }
+
+// ─── direct convolution (no patch matrix) ──────────────────────────────────
+//
+// The same products computed straight from a zero-padded input xp
+// [N, Hp, Wp, C] (every tap in range, so the inner loops have no bounds
+// checks): an "implicit GEMM" whose A operand is read in place.
+//
+//   conv2d_direct:       y[p, o] = b[o] + Σ_{kh,kw,c} xp[patch(p) + tap(kh,kw) + c] · w[(kh,kw,c), o]
+//   conv2d_filter_grad:  dw[(kh,kw,c), o] (+)= Σ_p xp[patch(p) + tap(kh,kw) + c] · dy[p, o]
+//
+// patch(p) is the top-left pixel of output pixel p = (n·OH + oh)·OW + ow:
+// xp[n, oh·sH, ow·sW, 0]; tap(kh, kw) = (kh·dH·Wp + kw·dW)·C.
+//
+// Both use the GEMM's 4×8 register tile (eight f32x4 accumulators; A values
+// broadcast with load32_splat, two f32x4 of w or dy per step), so they run at
+// the micro-kernel's speed without im2col's extra pass over memory or the
+// GEMM's packing. The input gradient of a stride-1 convolution is a direct
+// convolution too: dx = conv2d_direct(pad(dy), conv_filter_flip(w)).
+
+const PCHUNK: i32 = 64;
+// Byte offsets (into xp) of the patch origins of one chunk of pixels.
+const BASES: usize = memory.data(PCHUNK * 4, 16);
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+// Byte offset in xp of output pixel p's patch origin.
+@inline function patchOffset(p: i32, Hp: i32, Wp: i32, C: i32, OH: i32, OW: i32, sH: i32, sW: i32): usize {
+  const plane = OH * OW;
+  const n = p / plane;
+  const rem = p - n * plane;
+  const oh = rem / OW;
+  const ow = rem - oh * OW;
+  return (<usize>((n * Hp + oh * sH) * Wp + ow * sW) * <usize>C) << 2;
+}
+
+// Stores the valid rows (r < rows) of a 4×8 tile at y (row stride ldb bytes), adding the old values when beta ≠ 0.
+@inline function store4x8(
+  y: usize, ldb: usize, rows: i32, beta: i32,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+): void {
+  if (beta != 0) {
+    c00 = f32x4.add(c00, v128.load(y)); c01 = f32x4.add(c01, v128.load(y, 16));
+    if (rows > 1) { c10 = f32x4.add(c10, v128.load(y + ldb)); c11 = f32x4.add(c11, v128.load(y + ldb, 16)); }
+    if (rows > 2) { c20 = f32x4.add(c20, v128.load(y + 2 * ldb)); c21 = f32x4.add(c21, v128.load(y + 2 * ldb, 16)); }
+    if (rows > 3) { c30 = f32x4.add(c30, v128.load(y + 3 * ldb)); c31 = f32x4.add(c31, v128.load(y + 3 * ldb, 16)); }
+  }
+  v128.store(y, c00); v128.store(y, c01, 16);
+  if (rows > 1) { v128.store(y + ldb, c10); v128.store(y + ldb, c11, 16); }
+  if (rows > 2) { v128.store(y + 2 * ldb, c20); v128.store(y + 2 * ldb, c21, 16); }
+  if (rows > 3) { v128.store(y + 3 * ldb, c30); v128.store(y + 3 * ldb, c31, 16); }
+}
+
+/**
+ * y [N·OH·OW, O] = direct convolution of xp [N, Hp, Wp, C] with
+ * w [kH·kW·C, O], plus bias [O] (pointer 0: none). See the section header.
+ *
+ * With dilation 1 along the width, one kernel row of a patch (kW·C floats)
+ * is contiguous in xp and its kW·C rows of w are consecutive, so the inner
+ * loop runs over kW·C elements at a time (3 for a 3×3 filter on one channel,
+ * 48 on 16 channels) instead of C.
+ */
+export function conv2d_direct(
+  y: usize, xp: usize, w: usize, bias: usize,
+  N: i32, Hp: i32, Wp: i32, C: i32, kH: i32, kW: i32, OH: i32, OW: i32,
+  sH: i32, sW: i32, dH: i32, dW: i32, O: i32,
+): void {
+  const P = N * OH * OW;
+  const ldb = <usize>O << 2; // bytes per row of w and y
+  const tapH = (<usize>(dH * Wp * C)) << 2; // bytes between kernel rows
+  const tapW = (<usize>(dW * C)) << 2; // bytes between kernel columns
+  const run = dW == 1 ? kW * C : C; // contiguous elements per run
+  const runs = dW == 1 ? 1 : kW; // runs per kernel row
+  for (let p0 = 0; p0 < P; p0 += 4) {
+    const rows = min(4, P - p0);
+    const b0 = xp + patchOffset(p0, Hp, Wp, C, OH, OW, sH, sW);
+    const b1 = rows > 1 ? xp + patchOffset(p0 + 1, Hp, Wp, C, OH, OW, sH, sW) : b0;
+    const b2 = rows > 2 ? xp + patchOffset(p0 + 2, Hp, Wp, C, OH, OW, sH, sW) : b1;
+    const b3 = rows > 3 ? xp + patchOffset(p0 + 3, Hp, Wp, C, OH, OW, sH, sW) : b2;
+    const yRow = y + <usize>p0 * ldb;
+    let j0 = 0;
+    for (; j0 + 8 <= O; j0 += 8) {
+      const z0 = bias != 0 ? v128.load(bias + (<usize>j0 << 2)) : f32x4.splat(0);
+      const z1 = bias != 0 ? v128.load(bias + (<usize>j0 << 2), 16) : f32x4.splat(0);
+      let c00 = z0, c01 = z1, c10 = z0, c11 = z1, c20 = z0, c21 = z1, c30 = z0, c31 = z1;
+      let wp = w + (<usize>j0 << 2);
+      for (let kh = 0; kh < kH; kh++) {
+        let off = <usize>kh * tapH;
+        for (let q = 0; q < runs; q++) {
+          let a0 = b0 + off, a1 = b1 + off, a2 = b2 + off, a3 = b3 + off;
+          for (let i = 0; i < run; i++) {
+            const w0 = v128.load(wp);
+            const w1 = v128.load(wp, 16);
+            let a = v128.load32_splat(a0);
+            c00 = madd(a, w0, c00); c01 = madd(a, w1, c01);
+            a = v128.load32_splat(a1);
+            c10 = madd(a, w0, c10); c11 = madd(a, w1, c11);
+            a = v128.load32_splat(a2);
+            c20 = madd(a, w0, c20); c21 = madd(a, w1, c21);
+            a = v128.load32_splat(a3);
+            c30 = madd(a, w0, c30); c31 = madd(a, w1, c31);
+            a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+            wp += ldb;
+          }
+          off += tapW;
+        }
+      }
+      store4x8(yRow + (<usize>j0 << 2), ldb, rows, 0, c00, c01, c10, c11, c20, c21, c30, c31);
+    }
+    // Remaining output channels (O mod 8): one at a time.
+    for (; j0 < O; j0++) {
+      for (let r = 0; r < rows; r++) {
+        const base = r == 0 ? b0 : r == 1 ? b1 : r == 2 ? b2 : b3;
+        let s: f32 = bias != 0 ? load<f32>(bias + (<usize>j0 << 2)) : 0;
+        let wp = w + (<usize>j0 << 2);
+        for (let kh = 0; kh < kH; kh++) {
+          let off = <usize>kh * tapH;
+          for (let q = 0; q < runs; q++) {
+            const a = base + off;
+            for (let i = 0; i < run; i++) {
+              s += load<f32>(a + (<usize>i << 2)) * load<f32>(wp);
+              wp += ldb;
+            }
+            off += tapW;
+          }
+        }
+        store<f32>(yRow + <usize>r * ldb + (<usize>j0 << 2), s);
+      }
+    }
+  }
+}
+
+// Byte offset within a patch of row k = (kh·kW + kw)·C + c of the patch matrix.
+@inline function tapOffset(k: i32, C: i32, kW: i32, Wp: i32, dH: i32, dW: i32): usize {
+  const t = k / C;
+  const c = k - t * C;
+  const kh = t / kW;
+  const kw = t - kh * kW;
+  return (<usize>((kh * dH * Wp + kw * dW) * C + c)) << 2;
+}
+
+/**
+ * dw [kH·kW·C, O] = (beta ? dw : 0) + Σ_p patch(p)ᵀ · dy[p, :] over the
+ * padded input xp [N, Hp, Wp, C] and dy [N·OH·OW, O] (see the section header).
+ * Pixels are processed in chunks of PCHUNK so the chunk's dy rows and input
+ * patches stay in cache across all tiles of dw.
+ */
+export function conv2d_filter_grad(
+  dw: usize, xp: usize, dy: usize,
+  N: i32, Hp: i32, Wp: i32, C: i32, kH: i32, kW: i32, OH: i32, OW: i32,
+  sH: i32, sW: i32, dH: i32, dW: i32, O: i32, beta: i32,
+): void {
+  const P = N * OH * OW;
+  const K = kH * kW * C;
+  const ldb = <usize>O << 2;
+  if (beta == 0) memory.fill(dw, 0, <usize>K * ldb);
+  for (let p0 = 0; p0 < P; p0 += PCHUNK) {
+    const pc = min(PCHUNK, P - p0);
+    for (let i = 0; i < pc; i++) {
+      store<u32>(BASES + (<usize>i << 2), <u32>patchOffset(p0 + i, Hp, Wp, C, OH, OW, sH, sW));
+    }
+    const dyChunk = dy + <usize>p0 * ldb;
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      const rows = min(4, K - k0);
+      const o0 = xp + tapOffset(k0, C, kW, Wp, dH, dW);
+      const o1 = rows > 1 ? xp + tapOffset(k0 + 1, C, kW, Wp, dH, dW) : o0;
+      const o2 = rows > 2 ? xp + tapOffset(k0 + 2, C, kW, Wp, dH, dW) : o1;
+      const o3 = rows > 3 ? xp + tapOffset(k0 + 3, C, kW, Wp, dH, dW) : o2;
+      const dwRow = dw + <usize>k0 * ldb;
+      let j0 = 0;
+      for (; j0 + 8 <= O; j0 += 8) {
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        let g = dyChunk + (<usize>j0 << 2);
+        for (let i = 0; i < pc; i++) {
+          const base = <usize>load<u32>(BASES + (<usize>i << 2));
+          const g0 = v128.load(g);
+          const g1 = v128.load(g, 16);
+          let a = v128.load32_splat(o0 + base);
+          c00 = madd(a, g0, c00); c01 = madd(a, g1, c01);
+          a = v128.load32_splat(o1 + base);
+          c10 = madd(a, g0, c10); c11 = madd(a, g1, c11);
+          a = v128.load32_splat(o2 + base);
+          c20 = madd(a, g0, c20); c21 = madd(a, g1, c21);
+          a = v128.load32_splat(o3 + base);
+          c30 = madd(a, g0, c30); c31 = madd(a, g1, c31);
+          g += ldb;
+        }
+        store4x8(dwRow + (<usize>j0 << 2), ldb, rows, 1, c00, c01, c10, c11, c20, c21, c30, c31);
+      }
+      for (; j0 < O; j0++) {
+        for (let r = 0; r < rows; r++) {
+          const o = r == 0 ? o0 : r == 1 ? o1 : r == 2 ? o2 : o3;
+          let s: f32 = 0;
+          let g = dyChunk + (<usize>j0 << 2);
+          for (let i = 0; i < pc; i++) {
+            s += load<f32>(o + <usize>load<u32>(BASES + (<usize>i << 2))) * load<f32>(g);
+            g += ldb;
+          }
+          const dst = dwRow + <usize>r * ldb + (<usize>j0 << 2);
+          store<f32>(dst, load<f32>(dst) + s);
+        }
+      }
+    }
+  }
+}
+
+/** out [kH·kW, O, C] = w [kH·kW, C, O] with the taps reversed: out[t, o, c] = w[T−1−t, c, o]. */
+export function conv_filter_flip(out: usize, w: usize, T: i32, C: i32, O: i32): void {
+  for (let t = 0; t < T; t++) {
+    const src = w + ((<usize>(T - 1 - t) * C * O) << 2);
+    const dst = out + ((<usize>t * O * C) << 2);
+    for (let o = 0; o < O; o++) {
+      for (let c = 0; c < C; c++) {
+        store<f32>(dst + ((<usize>(o * C + c)) << 2), load<f32>(src + ((<usize>(c * O + o)) << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * out [N, Hp, Wp, C][n, i, j] = x [N, H, W, C][n, i − top, j − left], zero
+ * outside x. top/left may be negative (crops).
+ */
+export function pad_nhwc(
+  out: usize, x: usize, N: i32, H: i32, W: i32, C: i32, Hp: i32, Wp: i32, top: i32, left: i32,
+): void {
+  const cb = <usize>C << 2;
+  const outRow = <usize>Wp * cb;
+  const j0 = max(0, left); // first output column with a source pixel
+  const j1 = min(Wp, W + left); // one past the last
+  let dst = out;
+  for (let n = 0; n < N; n++) {
+    const img = x + <usize>n * H * W * cb;
+    for (let i = 0; i < Hp; i++) {
+      const si = i - top;
+      if (si < 0 || si >= H || j1 <= j0) {
+        memory.fill(dst, 0, outRow);
+      } else {
+        if (j0 > 0) memory.fill(dst, 0, <usize>j0 * cb);
+        copyF32(dst + <usize>j0 * cb, img + (<usize>si * W + <usize>(j0 - left)) * cb, <usize>(j1 - j0) * cb);
+        if (j1 < Wp) memory.fill(dst + <usize>j1 * cb, 0, <usize>(Wp - j1) * cb);
+      }
+      dst += outRow;
+    }
+  }
+}

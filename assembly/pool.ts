@@ -5,9 +5,14 @@
 //   clipped to the image (taps in the padding are skipped).
 //
 //   maxpool2d_fwd:  out = max over the window; idx = flat element index into x
-//                   of the (first) maximum, for the backward, which is
-//                   dx[idx[o]] += dy[o]  (gather.ts scatter_add_rows, rowLen 1).
-//                   NaN propagates (a NaN in the window is the maximum).
+//                   of the (first) maximum. NaN propagates (a NaN in the
+//                   window is the maximum).
+//   maxpool2d_bwd:  dx[idx[o]] += dy[o]. Windows that do not overlap
+//                   (stride ≥ window) write every tap of their window in one
+//                   SIMD pass — dy where the tap is the argmax, else 0 — so
+//                   dx needs no separate zero fill except for pixels no
+//                   window covers; overlapping windows scatter-add into a
+//                   zero-filled dx.
 //   avgpool2d_fwd:  out = Σ window / div, div = kH·kW (countIncludePad ≠ 0,
 //                   PyTorch's default) or the number of taps inside the image.
 //   avgpool2d_bwd:  dx[tap] += dy / div for every tap of every window
@@ -152,6 +157,59 @@ export function avgpool2d_bwd(
             for (let kw = kw0; kw < kw1; kw++) {
               const p = dx + (<usize>e << 2);
               store<f32>(p, load<f32>(p) + g);
+              e += C;
+            }
+          }
+        }
+        o += C;
+      }
+    }
+  }
+}
+
+export function maxpool2d_bwd(
+  dx: usize, idx: usize, dy: usize,
+  N: i32, H: i32, W: i32, C: i32, kH: i32, kW: i32, OH: i32, OW: i32,
+  sH: i32, sW: i32, pT: i32, pL: i32,
+): void {
+  const total = N * OH * OW * C;
+  if (sH < kH || sW < kW) {
+    // Overlapping windows: scatter-add (dx zero-filled by the caller).
+    for (let o = 0; o < total; o++) {
+      const p = dx + (<usize>load<i32>(idx + (<usize>o << 2)) << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(dy + (<usize>o << 2)));
+    }
+    return;
+  }
+  const zero = f32x4.splat(0);
+  let o: usize = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = oh * sH - pT;
+      const kh0 = max(0, -hs), kh1 = min(kH, H - hs);
+      for (let ow = 0; ow < OW; ow++) {
+        const ws = ow * sW - pL;
+        const kw0 = max(0, -ws), kw1 = min(kW, W - ws);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const g = v128.load(dy + ((o + c) << 2));
+          const bi = v128.load(idx + ((o + c) << 2));
+          for (let kh = kh0; kh < kh1; kh++) {
+            let e = ((n * H + hs + kh) * W + ws + kw0) * C + c;
+            for (let kw = kw0; kw < kw1; kw++) {
+              const hit = i32x4.eq(bi, i32x4.add(i32x4.splat(e), LANES));
+              v128.store(dx + (<usize>e << 2), v128.bitselect(g, zero, hit));
+              e += C;
+            }
+          }
+        }
+        for (; c < C; c++) {
+          const g = load<f32>(dy + ((o + c) << 2));
+          const bi = load<i32>(idx + ((o + c) << 2));
+          for (let kh = kh0; kh < kh1; kh++) {
+            let e = ((n * H + hs + kh) * W + ws + kw0) * C + c;
+            for (let kw = kw0; kw < kw1; kw++) {
+              store<f32>(dx + (<usize>e << 2), e == bi ? g : 0);
               e += C;
             }
           }

@@ -100,8 +100,15 @@ export const KERNEL_SIGNATURES = {
   // conv.ts: (cols | dx, x | cols, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL, dH, dW, row0, rows), NHWC
   im2col: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   col2im: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-  // pool.ts, NHWC: (out, idx, x, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL); backward: scatter_add_rows(dx, idx, dy, n, 1)
+  // direct conv over a padded input: (y, xp, w, bias | 0, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O)
+  conv2d_direct: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // (dw, xp, dy, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O, beta)
+  conv2d_filter_grad: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  conv_filter_flip: ['ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, w, T, C, O): out[t, o, c] = w[T−1−t, c, o]
+  pad_nhwc: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], // (out, x, N, H, W, C, Hp, Wp, top, left)
+  // pool.ts, NHWC: (out | dx, idx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL)
   maxpool2d_fwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  maxpool2d_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   // (out | dx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL, countIncludePad)
   avgpool2d_fwd: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   avgpool2d_bwd: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],

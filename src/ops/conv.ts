@@ -75,12 +75,6 @@ export interface Conv1dOptions {
 export const CONV_DEFAULTS = Object.freeze({ stride: 1, padding: 0, dilation: 1 });
 const CONV_KEYS = ['stride', 'padding', 'dilation'];
 
-/**
- * @internal The patch-matrix workspace limit: a forward whose patch matrix
- * fits keeps it for the backward; a larger one is processed in chunks.
- */
-export const convWorkspace = { maxBytes: 64 * 1024 * 1024 };
-
 /** @internal Everything a conv or pooling kernel call needs, resolved and validated. */
 export interface Geometry {
   N: number; H: number; W: number; C: number;
@@ -169,16 +163,39 @@ function checkOptionKeys(where: string, options: object, keys: readonly string[]
 
 // ─── the op ────────────────────────────────────────────────────────────────
 
+/** Which kernels a convolution runs (see the file header). */
+export type ConvAlgorithm = 'direct' | 'im2col';
+
+/**
+ * @internal Tuning and test hooks: `algorithm` forces one path ('auto' picks
+ * per layer), `maxBytes` bounds the im2col patch matrix (larger problems run
+ * in chunks), `directMaxFilterBytes` is the largest filter the direct kernels
+ * take under 'auto' (beyond it the packed GEMM's cache blocking wins).
+ */
+export const convWorkspace = {
+  algorithm: 'auto' as 'auto' | ConvAlgorithm,
+  maxBytes: 64 * 1024 * 1024,
+  directMaxFilterBytes: 256 * 1024,
+};
+
 interface ConvSaved {
   g: Geometry;
   /** Output channels. */
   O: number;
-  /** The forward's patch matrix [N·OH·OW, kH·kW·C] when it was kept (else recomputed in chunks). */
+  algo: ConvAlgorithm;
+  /** im2col: the forward's patch matrix [N·OH·OW, kH·kW·C] when it was kept (else recomputed in chunks). */
   cols: Tensor | null;
+  /** direct: the zero-padded input [N, Hp, Wp, C] (x itself when there is no padding). */
+  xp: Tensor | null;
 }
 
 function isPointwise(g: Geometry): boolean {
   return g.kH === 1 && g.kW === 1 && g.sH === 1 && g.sW === 1 && g.pT + g.pB + g.pL + g.pR === 0;
+}
+
+function chooseAlgorithm(g: Geometry, O: number): ConvAlgorithm {
+  if (convWorkspace.algorithm !== 'auto') return convWorkspace.algorithm;
+  return g.kH * g.kW * g.C * O * 4 <= convWorkspace.directMaxFilterBytes ? 'direct' : 'im2col';
 }
 
 /** Rows of the patch matrix processed per chunk. */
@@ -186,17 +203,60 @@ function chunkRows(rows: number, K: number): number {
   return Math.max(1, Math.min(rows, Math.floor(convWorkspace.maxBytes / (4 * K))));
 }
 
-function im2colCall(be: Tensor['backend'], cols: number, x: number, g: Geometry, row0: number, rows: number): void {
+type Be = Tensor['backend'];
+
+function im2colCall(be: Be, cols: number, x: number, g: Geometry, row0: number, rows: number): void {
   be.k.im2col(cols, x, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL, g.dH, g.dW, row0, rows);
 }
 
-function col2imCall(be: Tensor['backend'], dx: number, cols: number, g: Geometry, row0: number, rows: number): void {
+function col2imCall(be: Be, dx: number, cols: number, g: Geometry, row0: number, rows: number): void {
   be.k.col2im(dx, cols, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL, g.dH, g.dW, row0, rows);
+}
+
+/** x zero-padded by the geometry's padding: [N, H + pT + pB, W + pL + pR, C] (x itself without padding). */
+function padded(x: Tensor, g: Geometry): Tensor {
+  if (g.pT + g.pB + g.pL + g.pR === 0) return x;
+  const Hp = g.H + g.pT + g.pB, Wp = g.W + g.pL + g.pR;
+  const xp = empty([g.N, Hp, Wp, g.C], { backend: x.backend });
+  x.backend.k.pad_nhwc(xp.ptr, x.ptr, g.N, g.H, g.W, g.C, Hp, Wp, g.pT, g.pL);
+  return xp;
+}
+
+/** dx = dy·wᵀ scattered back through col2im (any stride), in chunks of the patch matrix. dx is zero-filled here. */
+function inputGradIm2col(be: Be, dx: Tensor, gy: Tensor, w: Tensor, g: Geometry, O: number): void {
+  const rows = g.N * g.OH * g.OW;
+  const K = g.kH * g.kW * g.C;
+  be.k.fill_f32(dx.ptr, dx.size, 0);
+  const chunk = chunkRows(rows, K);
+  const buf = empty([chunk, K], { backend: be });
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const m = Math.min(chunk, rows - r0);
+    be.k.gemm(buf.ptr, gy.ptr + 4 * r0 * O, w.ptr, be.gemmWs, m, K, O, O, O, K, 0, 1, 1, 0);
+    col2imCall(be, dx.ptr, buf.ptr, g, r0, m);
+  }
+  buf.dispose();
+}
+
+/**
+ * Stride-1 input gradient as a direct convolution:
+ *   dx = conv(pad(dy), flip(w)),  pad = dilation·(k − 1) − padding on the top/left
+ * (negative: a crop), flip(w)[kh, kw, o, c] = w[kH−1−kh, kW−1−kw, c, o].
+ */
+function inputGradDirect(be: Be, dx: Tensor, gy: Tensor, w: Tensor, g: Geometry, O: number): void {
+  const spanH = g.dH * (g.kH - 1), spanW = g.dW * (g.kW - 1);
+  const Hq = g.H + spanH, Wq = g.W + spanW;
+  const gyp = empty([g.N, Hq, Wq, O], { backend: be });
+  be.k.pad_nhwc(gyp.ptr, gy.ptr, g.N, g.OH, g.OW, O, Hq, Wq, spanH - g.pT, spanW - g.pL);
+  const wf = empty([g.kH * g.kW, O, g.C], { backend: be });
+  be.k.conv_filter_flip(wf.ptr, w.ptr, g.kH * g.kW, g.C, O);
+  be.k.conv2d_direct(dx.ptr, gyp.ptr, wf.ptr, 0, g.N, Hq, Wq, O, g.kH, g.kW, g.H, g.W, 1, 1, g.dH, g.dW, g.C);
+  gyp.dispose();
+  wf.dispose();
 }
 
 function convBackward(gy: Tensor, node: { inputs: readonly Tensor[]; saved: ConvSaved }, needs: readonly boolean[]): (Tensor | null)[] {
   const [x, w, b] = node.inputs;
-  const { g, O, cols } = node.saved;
+  const { g, O, algo, cols, xp } = node.saved;
   const be = gy.backend;
   const rows = g.N * g.OH * g.OW;
   const K = g.kH * g.kW * g.C;
@@ -218,34 +278,33 @@ function convBackward(gy: Tensor, node: { inputs: readonly Tensor[]; saved: Conv
     if (dx) be.k.gemm(dx.ptr, gy.ptr, w.ptr, be.gemmWs, rows, K, O, O, O, K, 0, 1, 1, 0);
     return [dx, dw, db];
   }
-  if (dx) be.k.fill_f32(dx.ptr, dx.size, 0);
-  if (cols !== null) {
-    // The forward's patches: one GEMM for dw, one for dcols, then col2im.
-    if (dw) be.k.gemm(dw.ptr, cols.ptr, gy.ptr, be.gemmWs, K, O, rows, K, O, O, 1, 0, 1, 0);
+  if (algo === 'direct') {
+    if (dw) {
+      const src = xp ?? x;
+      const Hp = g.H + g.pT + g.pB, Wp = g.W + g.pL + g.pR;
+      be.k.conv2d_filter_grad(dw.ptr, src.ptr, gy.ptr, g.N, Hp, Wp, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.dH, g.dW, O, 0);
+    }
     if (dx) {
-      const dcols = empty([rows, K], { backend: be });
-      be.k.gemm(dcols.ptr, gy.ptr, w.ptr, be.gemmWs, rows, K, O, O, O, K, 0, 1, 1, 0);
-      col2imCall(be, dx.ptr, dcols.ptr, g, 0, rows);
-      dcols.dispose();
+      if (g.sH === 1 && g.sW === 1) inputGradDirect(be, dx, gy, w, g, O);
+      else inputGradIm2col(be, dx, gy, w, g, O);
     }
     return [dx, dw, db];
   }
-  // Chunked: recompute each chunk's patches for dw, then reuse the buffer for dcols.
-  const chunk = chunkRows(rows, K);
-  const buf = empty([chunk, K], { backend: be });
-  for (let r0 = 0; r0 < rows; r0 += chunk) {
-    const m = Math.min(chunk, rows - r0);
-    const gyChunk = gy.ptr + 4 * r0 * O;
-    if (dw) {
+  if (cols !== null) {
+    // The forward's patches: one GEMM for dw, one for dcols, then col2im.
+    if (dw) be.k.gemm(dw.ptr, cols.ptr, gy.ptr, be.gemmWs, K, O, rows, K, O, O, 1, 0, 1, 0);
+  } else if (dw) {
+    // Chunked: recompute each chunk's patches.
+    const chunk = chunkRows(rows, K);
+    const buf = empty([chunk, K], { backend: be });
+    for (let r0 = 0; r0 < rows; r0 += chunk) {
+      const m = Math.min(chunk, rows - r0);
       im2colCall(be, buf.ptr, x.ptr, g, r0, m);
-      be.k.gemm(dw.ptr, buf.ptr, gyChunk, be.gemmWs, K, O, m, K, O, O, 1, 0, 1, r0 === 0 ? 0 : 1);
+      be.k.gemm(dw.ptr, buf.ptr, gy.ptr + 4 * r0 * O, be.gemmWs, K, O, m, K, O, O, 1, 0, 1, r0 === 0 ? 0 : 1);
     }
-    if (dx) {
-      be.k.gemm(buf.ptr, gyChunk, w.ptr, be.gemmWs, m, K, O, O, O, K, 0, 1, 1, 0);
-      col2imCall(be, dx.ptr, buf.ptr, g, r0, m);
-    }
+    buf.dispose();
   }
-  buf.dispose();
+  if (dx) inputGradIm2col(be, dx, gy, w, g, O);
   return [dx, dw, db];
 }
 
@@ -257,14 +316,26 @@ function convForward(op: OpDef<ConvSaved>, x: Tensor, w: Tensor, b: Tensor | und
   const be = x.backend;
   const rows = g.N * g.OH * g.OW;
   const K = g.kH * g.kW * g.C;
+  const algo = chooseAlgorithm(g, O);
   const y = empty(outShape, { backend: be });
   const owned: Tensor[] = [];
   let cols: Tensor | null = null;
+  let xp: Tensor | null = null;
   if (rows > 0) {
-    if (b) be.k.copy_strided(y.ptr, b.ptr, 1, 1, rows, O, 0, 0, O, 1, 0, 0, 0, 1);
+    const gemmPath = isPointwise(g) || algo === 'im2col';
+    // The GEMM paths accumulate onto the bias (beta = 1); the direct kernel starts from it.
+    if (b && gemmPath) be.k.copy_strided(y.ptr, b.ptr, 1, 1, rows, O, 0, 0, O, 1, 0, 0, 0, 1);
     const beta = b ? 1 : 0;
     if (isPointwise(g)) {
       be.k.gemm(y.ptr, x.ptr, w.ptr, be.gemmWs, rows, O, K, K, O, O, 0, 0, 1, beta);
+    } else if (algo === 'direct') {
+      const src = padded(x, g);
+      const Hp = g.H + g.pT + g.pB, Wp = g.W + g.pL + g.pR;
+      be.k.conv2d_direct(y.ptr, src.ptr, w.ptr, b?.ptr ?? 0, g.N, Hp, Wp, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.dH, g.dW, O);
+      if (src !== x) {
+        xp = src; // kept for the filter gradient (record frees it when no gradient is needed)
+        owned.push(src);
+      }
     } else {
       const chunk = chunkRows(rows, K);
       const buf = empty([chunk, K], { backend: be });
@@ -281,7 +352,7 @@ function convForward(op: OpDef<ConvSaved>, x: Tensor, w: Tensor, b: Tensor | und
       }
     }
   }
-  return record(op, y, b ? [x, w, b] : [x, w], { g, O, cols }, owned);
+  return record(op, y, b ? [x, w, b] : [x, w], { g, O, algo, cols, xp }, owned);
 }
 
 function checkBias(where: string, b: Tensor | undefined, O: number, w: Tensor): void {

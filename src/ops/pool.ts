@@ -11,9 +11,9 @@
  * (avg with countIncludePad, PyTorch's default). As in PyTorch the padding
  * may be at most half the window, so every window holds at least one pixel.
  *
- * Kernels: maxpool2d_fwd, avgpool2d_fwd, avgpool2d_bwd (assembly/pool.ts,
- * SIMD across channels), and scatter_add_rows (assembly/gather.ts) for the
- * max-pool backward: the forward records the flat index of each maximum.
+ * Kernels: maxpool2d_fwd/bwd, avgpool2d_fwd/bwd (assembly/pool.ts, SIMD
+ * across channels). The max-pool forward records the flat index of each
+ * maximum for the backward.
  */
 
 import { defineOp, record } from '../autograd.js';
@@ -75,12 +75,15 @@ function fmtPadding(p: Padding): string {
 
 // ─── max ───────────────────────────────────────────────────────────────────
 
-const maxPool2dOp = defineOp({
+const maxPool2dOp = defineOp<Geometry>({
   name: 'max_pool2d',
-  backward: (gy, { inputs: [x], owned: [idx] }) => {
-    const dx = empty(x.shape, { backend: x.backend });
-    x.backend.k.fill_f32(dx.ptr, dx.size, 0);
-    x.backend.k.scatter_add_rows(dx.ptr, idx.ptr, gy.ptr, gy.size, 1);
+  backward: (gy, { inputs: [x], saved: g, owned: [idx] }) => {
+    const be = x.backend;
+    const dx = empty(x.shape, { backend: be });
+    // Non-overlapping windows that tile the image write every element of dx themselves.
+    const tiles = g.sH === g.kH && g.sW === g.kW && g.pT === 0 && g.pL === 0 && g.OH * g.kH === g.H && g.OW * g.kW === g.W;
+    if (!tiles) be.k.fill_f32(dx.ptr, dx.size, 0);
+    be.k.maxpool2d_bwd(dx.ptr, idx.ptr, gy.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
     return [dx];
   },
 });
@@ -93,7 +96,7 @@ export function maxPool2dNamed(where: string, x: Tensor, kernelSize: Pair, optio
   const out = empty(shape, { backend: be });
   const idx = empty(shape, { backend: be, dtype: 'int32' });
   be.k.maxpool2d_fwd(out.ptr, idx.ptr, x.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
-  return record(maxPool2dOp, out, [x], undefined, [idx]);
+  return record(maxPool2dOp, out, [x], g, [idx]);
 }
 
 /**

@@ -4,11 +4,35 @@
  *
  *   cols[r, (kh·kW + kw)·C + c] = x[n, oh·sH − pT + kh·dH, ow·sW − pL + kw·dW, c]
  *   col2im: dx[same tap] += cols[r, …]
+ *
+ * and the direct kernels (conv2d_direct, conv2d_filter_grad over a padded
+ * input, conv_filter_flip, pad_nhwc). The direct loops hold a 2-pixel ×
+ * 4-channel tile in eight locals, like the js GEMM's 2×4 register tile, and
+ * accumulate in float64.
  */
 
 import type { Heap } from '../heap.js';
 
+/** Element offset in xp of output pixel p's patch origin. */
+function patchOffset(p: number, Hp: number, Wp: number, C: number, OH: number, OW: number, sH: number, sW: number): number {
+  const plane = OH * OW;
+  const n = Math.floor(p / plane);
+  const rem = p - n * plane;
+  const oh = Math.floor(rem / OW);
+  const ow = rem - oh * OW;
+  return ((n * Hp + oh * sH) * Wp + ow * sW) * C;
+}
+
 export function convKernels(h: Heap) {
+  let taps = new Int32Array(0);
+  /** Element offsets within a patch of every patch-matrix row k = (kh·kW + kw)·C + c. */
+  const tapTable = (C: number, kH: number, kW: number, Wp: number, dH: number, dW: number): Int32Array => {
+    const K = kH * kW * C;
+    if (taps.length < K) taps = new Int32Array(K);
+    let k = 0;
+    for (let kh = 0; kh < kH; kh++) for (let kw = 0; kw < kW; kw++) for (let c = 0; c < C; c++) taps[k++] = (kh * dH * Wp + kw * dW) * C + c;
+    return taps;
+  };
   return {
     im2col(
       cols: number, x: number, H: number, W: number, C: number, kH: number, kW: number, OH: number, OW: number,
@@ -92,6 +116,106 @@ export function convKernels(h: Heap) {
             oh = 0;
             n++;
           }
+        }
+      }
+    },
+    conv2d_direct(
+      y: number, xp: number, w: number, bias: number, N: number, Hp: number, Wp: number, C: number, kH: number, kW: number,
+      OH: number, OW: number, sH: number, sW: number, dH: number, dW: number, O: number,
+    ): void {
+      const F = h.f32;
+      const P = N * OH * OW;
+      const K = kH * kW * C;
+      const T = tapTable(C, kH, kW, Wp, dH, dW);
+      const x0 = xp >>> 2, w0 = w >>> 2, y0 = y >>> 2, bi = bias >>> 2;
+      const biasOf = (j: number) => (bias !== 0 ? F[bi + j] : 0);
+      for (let p = 0; p < P; p += 2) {
+        const two = p + 1 < P;
+        const a = x0 + patchOffset(p, Hp, Wp, C, OH, OW, sH, sW);
+        const b = two ? x0 + patchOffset(p + 1, Hp, Wp, C, OH, OW, sH, sW) : a;
+        const ya = y0 + p * O, yb = ya + O;
+        let j = 0;
+        for (; j + 4 <= O; j += 4) {
+          let a0 = biasOf(j), a1 = biasOf(j + 1), a2 = biasOf(j + 2), a3 = biasOf(j + 3);
+          let b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+          for (let k = 0, wk = w0 + j; k < K; k++, wk += O) {
+            const xa = F[a + T[k]], xb = F[b + T[k]];
+            const v0 = F[wk], v1 = F[wk + 1], v2 = F[wk + 2], v3 = F[wk + 3];
+            a0 += xa * v0; a1 += xa * v1; a2 += xa * v2; a3 += xa * v3;
+            b0 += xb * v0; b1 += xb * v1; b2 += xb * v2; b3 += xb * v3;
+          }
+          F[ya + j] = a0; F[ya + j + 1] = a1; F[ya + j + 2] = a2; F[ya + j + 3] = a3;
+          if (two) { F[yb + j] = b0; F[yb + j + 1] = b1; F[yb + j + 2] = b2; F[yb + j + 3] = b3; }
+        }
+        for (; j < O; j++) {
+          let sa = biasOf(j), sb = sa;
+          for (let k = 0, wk = w0 + j; k < K; k++, wk += O) {
+            sa += F[a + T[k]] * F[wk];
+            sb += F[b + T[k]] * F[wk];
+          }
+          F[ya + j] = sa;
+          if (two) F[yb + j] = sb;
+        }
+      }
+    },
+    conv2d_filter_grad(
+      dw: number, xp: number, dy: number, N: number, Hp: number, Wp: number, C: number, kH: number, kW: number,
+      OH: number, OW: number, sH: number, sW: number, dH: number, dW: number, O: number, beta: number,
+    ): void {
+      const F = h.f32;
+      const P = N * OH * OW;
+      const K = kH * kW * C;
+      const T = tapTable(C, kH, kW, Wp, dH, dW);
+      const x0 = xp >>> 2, g0 = dy >>> 2, d0 = dw >>> 2;
+      if (!beta) F.fill(0, d0, d0 + K * O);
+      // For each pixel: dw[k, :] += x[patch + T[k]] · dy[p, :], two rows of dw per pass over dy's row.
+      for (let p = 0; p < P; p++) {
+        const base = x0 + patchOffset(p, Hp, Wp, C, OH, OW, sH, sW);
+        const g = g0 + p * O;
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const xa = F[base + T[k]], xb = F[base + T[k + 1]];
+          const ra = d0 + k * O, rb = ra + O;
+          let j = 0;
+          for (; j + 4 <= O; j += 4) {
+            const v0 = F[g + j], v1 = F[g + j + 1], v2 = F[g + j + 2], v3 = F[g + j + 3];
+            F[ra + j] += xa * v0; F[ra + j + 1] += xa * v1; F[ra + j + 2] += xa * v2; F[ra + j + 3] += xa * v3;
+            F[rb + j] += xb * v0; F[rb + j + 1] += xb * v1; F[rb + j + 2] += xb * v2; F[rb + j + 3] += xb * v3;
+          }
+          for (; j < O; j++) {
+            F[ra + j] += xa * F[g + j];
+            F[rb + j] += xb * F[g + j];
+          }
+        }
+        for (; k < K; k++) {
+          const xa = F[base + T[k]];
+          const ra = d0 + k * O;
+          for (let j = 0; j < O; j++) F[ra + j] += xa * F[g + j];
+        }
+      }
+    },
+    conv_filter_flip(out: number, w: number, T: number, C: number, O: number): void {
+      const F = h.f32, o0 = out >>> 2, w0 = w >>> 2;
+      for (let t = 0; t < T; t++) {
+        const src = w0 + (T - 1 - t) * C * O, dst = o0 + t * O * C;
+        for (let o = 0; o < O; o++) for (let c = 0; c < C; c++) F[dst + o * C + c] = F[src + c * O + o];
+      }
+    },
+    pad_nhwc(out: number, x: number, N: number, H: number, W: number, C: number, Hp: number, Wp: number, top: number, left: number): void {
+      const F = h.f32;
+      const j0 = Math.max(0, left), j1 = Math.min(Wp, W + left);
+      let d = out >>> 2;
+      for (let n = 0; n < N; n++) {
+        const img = (x >>> 2) + n * H * W * C;
+        for (let i = 0; i < Hp; i++, d += Wp * C) {
+          const si = i - top;
+          if (si < 0 || si >= H || j1 <= j0) {
+            F.fill(0, d, d + Wp * C);
+            continue;
+          }
+          F.fill(0, d, d + j0 * C);
+          F.copyWithin(d + j0 * C, img + (si * W + j0 - left) * C, img + (si * W + j1 - left) * C);
+          F.fill(0, d + j1 * C, d + Wp * C);
         }
       }
     },

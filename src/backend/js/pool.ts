@@ -92,5 +92,34 @@ export function poolKernels(h: Heap) {
         }
       }
     },
+    maxpool2d_bwd(
+      dx: number, idx: number, dy: number, N: number, H: number, W: number, C: number, kH: number, kW: number,
+      OH: number, OW: number, sH: number, sW: number, pT: number, pL: number,
+    ): void {
+      const F = h.f32, I = h.i32, d0 = dx >>> 2, i0 = idx >>> 2, g0 = dy >>> 2;
+      const total = N * OH * OW * C;
+      if (sH < kH || sW < kW) {
+        for (let o = 0; o < total; o++) F[d0 + I[i0 + o]] += F[g0 + o];
+        return;
+      }
+      let o = 0;
+      for (let n = 0; n < N; n++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const hs = oh * sH - pT;
+          const kh0 = Math.max(0, -hs), kh1 = Math.min(kH, H - hs);
+          for (let ow = 0; ow < OW; ow++) {
+            const ws = ow * sW - pL;
+            const kw0 = Math.max(0, -ws), kw1 = Math.min(kW, W - ws);
+            for (let c = 0; c < C; c++, o++) {
+              const g = F[g0 + o], bi = I[i0 + o];
+              for (let kh = kh0; kh < kh1; kh++) {
+                let e = ((n * H + hs + kh) * W + ws + kw0) * C + c;
+                for (let kw = kw0; kw < kw1; kw++, e += C) F[d0 + e] = e === bi ? g : 0;
+              }
+            }
+          }
+        }
+      }
+    },
   };
 }
