@@ -179,16 +179,6 @@ const BASES: usize = memory.data(PCHUNK * 4, 16);
   }
 }
 
-// Byte offset in xp of output pixel p's patch origin.
-@inline function patchOffset(p: i32, Hp: i32, Wp: i32, C: i32, OH: i32, OW: i32, sH: i32, sW: i32): usize {
-  const plane = OH * OW;
-  const n = p / plane;
-  const rem = p - n * plane;
-  const oh = rem / OW;
-  const ow = rem - oh * OW;
-  return (<usize>((n * Hp + oh * sH) * Wp + ow * sW) * <usize>C) << 2;
-}
-
 // Stores the valid rows (r < rows) of a 4×8 tile at y (row stride ldb bytes), adding the old values when beta ≠ 0.
 @inline function store4x8(
   y: usize, ldb: usize, rows: i32, beta: i32,
@@ -226,12 +216,30 @@ export function conv2d_direct(
   const tapW = (<usize>(dW * C)) << 2; // bytes between kernel columns
   const run = dW == 1 ? kW * C : C; // contiguous elements per run
   const runs = dW == 1 ? 1 : kW; // runs per kernel row
+  // Output pixel (n, oh, ow) of the next tile row, stepped without divisions.
+  let n = 0, oh = 0, ow = 0;
   for (let p0 = 0; p0 < P; p0 += 4) {
     const rows = min(4, P - p0);
-    const b0 = xp + patchOffset(p0, Hp, Wp, C, OH, OW, sH, sW);
-    const b1 = rows > 1 ? xp + patchOffset(p0 + 1, Hp, Wp, C, OH, OW, sH, sW) : b0;
-    const b2 = rows > 2 ? xp + patchOffset(p0 + 2, Hp, Wp, C, OH, OW, sH, sW) : b1;
-    const b3 = rows > 3 ? xp + patchOffset(p0 + 3, Hp, Wp, C, OH, OW, sH, sW) : b2;
+    let b0: usize = 0, b1: usize = 0, b2: usize = 0, b3: usize = 0;
+    for (let r = 0; r < 4; r++) {
+      let b: usize;
+      if (r < rows) {
+        b = xp + ((<usize>((n * Hp + oh * sH) * Wp + ow * sW) * <usize>C) << 2);
+        if (++ow == OW) {
+          ow = 0;
+          if (++oh == OH) {
+            oh = 0;
+            n++;
+          }
+        }
+      } else {
+        b = r == 1 ? b0 : r == 2 ? b1 : b2;
+      }
+      if (r == 0) b0 = b;
+      else if (r == 1) b1 = b;
+      else if (r == 2) b2 = b;
+      else b3 = b;
+    }
     const yRow = y + <usize>p0 * ldb;
     let j0 = 0;
     for (; j0 + 8 <= O; j0 += 8) {
@@ -309,10 +317,18 @@ export function conv2d_filter_grad(
   const K = kH * kW * C;
   const ldb = <usize>O << 2;
   if (beta == 0) memory.fill(dw, 0, <usize>K * ldb);
+  let n = 0, oh = 0, ow = 0; // output pixel of the next chunk entry
   for (let p0 = 0; p0 < P; p0 += PCHUNK) {
     const pc = min(PCHUNK, P - p0);
     for (let i = 0; i < pc; i++) {
-      store<u32>(BASES + (<usize>i << 2), <u32>patchOffset(p0 + i, Hp, Wp, C, OH, OW, sH, sW));
+      store<u32>(BASES + (<usize>i << 2), <u32>((<usize>((n * Hp + oh * sH) * Wp + ow * sW) * <usize>C) << 2));
+      if (++ow == OW) {
+        ow = 0;
+        if (++oh == OH) {
+          oh = 0;
+          n++;
+        }
+      }
     }
     const dyChunk = dy + <usize>p0 * ldb;
     for (let k0 = 0; k0 < K; k0 += 4) {

@@ -40,6 +40,31 @@ export function maxpool2d_fwd(
         // Element index of tap (kh0, kw0), channel 0.
         const first = ((n * H + hs + kh0) * W + ws + kw0) * C;
         let c = 0;
+        if (kH == 2 && kW == 2 && kh0 == 0 && kw0 == 0 && kh1 == 2 && kw1 == 2) {
+          // The common 2×2 window, fully inside: four taps unrolled.
+          const dW = C, dH = W * C;
+          for (; c + 4 <= C; c += 4) {
+            const e0 = first + c;
+            const p0 = x + (<usize>e0 << 2);
+            const i0 = i32x4.add(i32x4.splat(e0), LANES);
+            let best = v128.load(p0);
+            let bi = i0;
+            let v = v128.load(p0 + (<usize>dW << 2));
+            let m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, m);
+            bi = v128.bitselect(i32x4.add(i0, i32x4.splat(dW)), bi, m);
+            v = v128.load(p0 + (<usize>dH << 2));
+            m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, m);
+            bi = v128.bitselect(i32x4.add(i0, i32x4.splat(dH)), bi, m);
+            v = v128.load(p0 + (<usize>(dH + dW) << 2));
+            m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, m);
+            bi = v128.bitselect(i32x4.add(i0, i32x4.splat(dH + dW)), bi, m);
+            v128.store(out + ((o + c) << 2), best);
+            v128.store(idx + ((o + c) << 2), bi);
+          }
+        }
         for (; c + 4 <= C; c += 4) {
           let bi = i32x4.add(i32x4.splat(first + c), LANES);
           let best = v128.load(x + (<usize>(first + c) << 2));
@@ -191,6 +216,21 @@ export function maxpool2d_bwd(
         const ws = ow * sW - pL;
         const kw0 = max(0, -ws), kw1 = min(kW, W - ws);
         let c = 0;
+        if (kH == 2 && kW == 2 && kh0 == 0 && kw0 == 0 && kh1 == 2 && kw1 == 2) {
+          const dW = C, dH = W * C;
+          const first = ((n * H + hs) * W + ws) * C;
+          for (; c + 4 <= C; c += 4) {
+            const g = v128.load(dy + ((o + c) << 2));
+            const bi = v128.load(idx + ((o + c) << 2));
+            const e0 = first + c;
+            const p0 = dx + (<usize>e0 << 2);
+            const i0 = i32x4.add(i32x4.splat(e0), LANES);
+            v128.store(p0, v128.bitselect(g, zero, i32x4.eq(bi, i0)));
+            v128.store(p0 + (<usize>dW << 2), v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dW)))));
+            v128.store(p0 + (<usize>dH << 2), v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dH)))));
+            v128.store(p0 + (<usize>(dH + dW) << 2), v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dH + dW)))));
+          }
+        }
         for (; c + 4 <= C; c += 4) {
           const g = v128.load(dy + ((o + c) << 2));
           const bi = v128.load(idx + ((o + c) << 2));

@@ -96,12 +96,18 @@ const LINEAR = { eps: 0.05 };
 
 const opts = (c: Case) => ({ stride: c.stride, padding: c.padding, dilation: c.dilation });
 
+const DEFAULT_WORKSPACE = { ...convWorkspace };
 afterEach(() => {
-  convWorkspace.maxBytes = 64 * 1024 * 1024;
+  Object.assign(convWorkspace, DEFAULT_WORKSPACE);
 });
 
+/** Every case runs on both algorithms (direct kernels, im2col + GEMM). */
+const ALGOS = ['direct', 'im2col'] as const;
+const CASES_X_ALGOS = CASES.flatMap((c) => ALGOS.map((a) => [`${c.name} [${a}]`, c, a] as const));
+
 describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
-  test.each(CASES.map((c) => [c.name, c] as const))('forward matches a float64 direct convolution: %s', (_n, c) => {
+  test.each(CASES_X_ALGOS)('forward matches a float64 direct convolution: %s', (_n, c, algo) => {
+    convWorkspace.algorithm = algo;
     withBackend(be, () =>
       tidy(() => {
         const { x, w, b } = make(c, 11);
@@ -113,7 +119,8 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
     );
   });
 
-  test.each(CASES.map((c) => [c.name, c] as const))('gradients (x, w, b) by finite differences: %s', (_n, c) => {
+  test.each(CASES_X_ALGOS)('gradients (x, w, b) by finite differences: %s', (_n, c, algo) => {
+    convWorkspace.algorithm = algo;
     withBackend(be, () =>
       tidy(() => {
         const { x, w, b } = make(c, 21, true);
@@ -123,7 +130,8 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
     );
   });
 
-  test('chunked patch matrix (small workspace) gives the same values and gradients', () => {
+  test('im2col: chunked patch matrix (small workspace) gives the same values and gradients', () => {
+    convWorkspace.algorithm = 'im2col';
     const c = CASES[3];
     const run = () =>
       withBackend(be, () =>
@@ -161,7 +169,8 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
     );
   });
 
-  test('conv1d matches the reference (a height-1 conv2d) and its gradients', () => {
+  test.each(ALGOS)('conv1d matches the reference (a height-1 conv2d) and its gradients [%s]', (algo) => {
+    convWorkspace.algorithm = algo;
     withBackend(be, () =>
       tidy(() => {
         const variants: { stride?: number; padding?: number | 'same' | 'valid'; dilation?: number }[] = [
@@ -290,7 +299,8 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
   });
 });
 
-test('wasm and js agree within 1e-4 (forward and every gradient, benchmark-sized layer)', () => {
+test.each(ALGOS)('wasm and js agree within 1e-4 (forward and every gradient, benchmark-sized layer) [%s]', (algo) => {
+  convWorkspace.algorithm = algo;
   const c: Case = { name: '', N: 4, H: 14, W: 14, C: 16, O: 32, k: [3, 3], padding: 'same', bias: true };
   const results = BACKENDS.map((be) =>
     withBackend(be, () =>
@@ -303,6 +313,25 @@ test('wasm and js agree within 1e-4 (forward and every gradient, benchmark-sized
     ),
   );
   for (const r of results.slice(1)) r.forEach((v, i) => expectClose(v, results[0][i], 1e-4));
+});
+
+test('direct and im2col agree; auto picks direct for small filters and im2col for large ones', () => {
+  const c: Case = { name: '', N: 2, H: 9, W: 8, C: 12, O: 10, k: [3, 3], stride: [2, 1], padding: 'same', dilation: [1, 2], bias: true };
+  const run = (algo: 'direct' | 'im2col' | 'auto') => {
+    convWorkspace.algorithm = algo;
+    return withBackend(BACKENDS[0], () =>
+      tidy(() => {
+        const { x, w, b } = make(c, 61, true);
+        const y = conv2d(x, w, b, opts(c));
+        backward(y, tensor(randomArray(y.size, 62), y.shape));
+        return [values(y), values(x.grad!), values(w.grad!), values(b!.grad!)];
+      }),
+    );
+  };
+  const d = run('direct'), i = run('im2col');
+  d.forEach((v, k) => expectClose(v, i[k], 1e-5));
+  convWorkspace.directMaxFilterBytes = 0;
+  run('auto').forEach((v, k) => expectClose(v, i[k], 0));
 });
 
 test('Conv2d / Conv1d layers: HWIO weight, PyTorch-default init bounds, names', () => {
