@@ -271,7 +271,9 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
         'conv2d: input has 3 channels but the filter expects 1 (input [2,28,28,3] NHWC, filter [3,3,1,16] HWIO)',
       );
       expect(() => conv2d(x, w3, b)).toThrow('conv2d: bias must be [16] for filter [3,3,1,16]; got [4]');
-      expect(() => conv2d(x, w3, undefined, { stride: 0 })).toThrow("conv2d: stride must be a positive integer or a pair [h, w] of them; got 0");
+      expect(() => conv2d(x, w3, undefined, { stride: 0 })).toThrow(
+        'conv2d: stride must be a positive integer or a pair [h, w] of them; got 0 (input [1,3,3,1], filter [3,3,1,16])',
+      );
       expect(() => conv2d(x, w3, undefined, { stride: [1, -2] })).toThrow(ConfigError);
       expect(() => conv2d(x, w3, undefined, { padding: -1 })).toThrow(ConfigError);
       expect(() => conv2d(x, w3, undefined, { padding: 'full' as never })).toThrow("padding must be a number, [pH, pW], 'same' or 'valid'");
@@ -284,7 +286,7 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
       );
       expect(() => conv1d(seq, w1d)).toThrow('conv1d: kernel 6 is longer than the padded input 4 (input [2,4,3], padding 0)');
       expect(() => conv1d(seq, w1x)).toThrow('conv1d: input has 3 channels but the filter expects 2');
-      expect(() => conv1d(seq, w1d, undefined, { stride: 0 })).toThrow('conv1d: stride must be a positive integer; got 0');
+      expect(() => conv1d(seq, w1d, undefined, { stride: 0 })).toThrow('conv1d: stride must be a positive integer; got 0 (input [2,4,3], filter [6,3,2])');
       expect(be.heap.liveBytes).toBe(before);
       expect(() => new Conv2d(1, 16, 3, { stride: 0 })).toThrow('Conv2d(1→16, 3×3): stride must be a positive integer or a pair [h, w] of them; got 0');
       expect(() => new Conv2d(1, 16, 3, { stride: -1 })).toThrow(ConfigError);

@@ -100,6 +100,16 @@ export function intOf(where: string, name: string, v: unknown, allowZero = false
   throw new ConfigError(`${where}: ${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer; got ${JSON.stringify(v) ?? String(v)}`);
 }
 
+/** @internal Runs `fn`, appending `context` (the shapes involved) to any ConfigError it throws. */
+export function withContext<T>(context: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${e.message} ${context}`);
+    throw e;
+  }
+}
+
 /** @internal Validates a padding option (before shapes are known). */
 export function checkPadding(where: string, padding: unknown): void {
   if (padding === 'same' || padding === 'valid') return;
@@ -370,10 +380,15 @@ export function conv2dNamed(where: string, x: Tensor, weight: Tensor, bias: Tens
   const ts = bias ? [x, weight, bias] : [x, weight];
   checkBackends(where, ...ts);
   checkFloat(where, ...ts);
-  const stride = pairOf(where, 'stride', options.stride ?? CONV_DEFAULTS.stride);
-  const dilation = pairOf(where, 'dilation', options.dilation ?? CONV_DEFAULTS.dilation);
-  const padding = options.padding ?? CONV_DEFAULTS.padding;
-  checkPadding(where, padding);
+  const [stride, dilation, padding] = withContext(`(input ${fmtShape(x.shape)}, filter ${fmtShape(weight.shape)})`, () => {
+    const padding = options.padding ?? CONV_DEFAULTS.padding;
+    checkPadding(where, padding);
+    return [
+      pairOf(where, 'stride', options.stride ?? CONV_DEFAULTS.stride),
+      pairOf(where, 'dilation', options.dilation ?? CONV_DEFAULTS.dilation),
+      padding,
+    ] as const;
+  });
   if (x.rank !== 4) {
     throw new ShapeError(
       `${where}: input must be [N, H, W, C] (NHWC); got ${fmtShape(x.shape)}` +
@@ -424,13 +439,18 @@ export function conv1dNamed(where: string, x: Tensor, weight: Tensor, bias: Tens
   const ts = bias ? [x, weight, bias] : [x, weight];
   checkBackends(where, ...ts);
   checkFloat(where, ...ts);
-  const stride = intOf(where, 'stride', options.stride ?? CONV_DEFAULTS.stride);
-  const dilation = intOf(where, 'dilation', options.dilation ?? CONV_DEFAULTS.dilation);
-  const padding = options.padding ?? CONV_DEFAULTS.padding;
-  if (typeof padding !== 'string' && typeof padding !== 'number') {
-    throw new ConfigError(`${where}: padding must be a number, 'same' or 'valid'; got ${JSON.stringify(padding)}`);
-  }
-  checkPadding(where, padding);
+  const [stride, dilation, padding] = withContext(`(input ${fmtShape(x.shape)}, filter ${fmtShape(weight.shape)})`, () => {
+    const padding = options.padding ?? CONV_DEFAULTS.padding;
+    if (typeof padding !== 'string' && typeof padding !== 'number') {
+      throw new ConfigError(`${where}: padding must be a number, 'same' or 'valid'; got ${JSON.stringify(padding)}`);
+    }
+    checkPadding(where, padding);
+    return [
+      intOf(where, 'stride', options.stride ?? CONV_DEFAULTS.stride),
+      intOf(where, 'dilation', options.dilation ?? CONV_DEFAULTS.dilation),
+      padding,
+    ] as const;
+  });
   if (x.rank !== 3) {
     throw new ShapeError(
       `${where}: input must be [N, L, C] (channels last); got ${fmtShape(x.shape)}` +

@@ -20,7 +20,7 @@ import { defineOp, record } from '../autograd.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { empty, type Tensor } from '../tensor.js';
 import { checkBackends, checkFloat } from './checks.js';
-import { checkPadding, pairOf, slidingGeometry, type Geometry, type Pair, type Padding } from './conv.js';
+import { checkPadding, pairOf, slidingGeometry, withContext, type Geometry, type Pair, type Padding } from './conv.js';
 import { mean } from './reduce.js';
 
 export interface Pool2dOptions {
@@ -47,19 +47,22 @@ export function poolGeometry(
   }
   checkBackends(where, x);
   checkFloat(where, x);
-  const [kH, kW] = pairOf(where, 'kernelSize', kernelSize);
-  const stride = pairOf(where, 'stride', options.stride ?? [kH, kW]);
-  const padding = options.padding ?? POOL_DEFAULTS.padding;
-  checkPadding(where, padding);
-  if (typeof padding !== 'string') {
-    const [pH, pW] = pairOf(where, 'padding', padding, true);
-    if (pH > kH / 2 || pW > kW / 2) {
-      throw new ConfigError(
-        `${where}: padding ${fmtPadding(padding)} is more than half the window ${kH}×${kW}; ` +
-          `every window must hold at least one pixel`,
-      );
+  const [kH, kW, stride, padding] = withContext(`(input ${fmtShape(x.shape)})`, () => {
+    const [kH, kW] = pairOf(where, 'kernelSize', kernelSize);
+    const stride = pairOf(where, 'stride', options.stride ?? [kH, kW]);
+    const padding = options.padding ?? POOL_DEFAULTS.padding;
+    checkPadding(where, padding);
+    if (typeof padding !== 'string') {
+      const [pH, pW] = pairOf(where, 'padding', padding, true);
+      if (pH > kH / 2 || pW > kW / 2) {
+        throw new ConfigError(
+          `${where}: padding ${fmtPadding(padding)} is more than half the window ${kH}×${kW}; ` +
+            `every window must hold at least one pixel`,
+        );
+      }
     }
-  }
+    return [kH, kW, stride, padding] as const;
+  });
   if (x.rank !== 4) {
     throw new ShapeError(
       `${where}: input must be [N, H, W, C] (NHWC); got ${fmtShape(x.shape)}` +
