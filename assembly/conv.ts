@@ -270,7 +270,35 @@ export function conv2d_direct(
       }
       store4x8(yRow + (<usize>j0 << 2), ldb, rows, 0, c00, c01, c10, c11, c20, c21, c30, c31);
     }
-    // Remaining output channels (O mod 8): one at a time.
+    // Four more output channels (O mod 8 ≥ 4): a 4×4 tile.
+    if (j0 + 4 <= O) {
+      const z = bias != 0 ? v128.load(bias + (<usize>j0 << 2)) : f32x4.splat(0);
+      let c0 = z, c1 = z, c2 = z, c3 = z;
+      let wp = w + (<usize>j0 << 2);
+      for (let kh = 0; kh < kH; kh++) {
+        let off = <usize>kh * tapH;
+        for (let q = 0; q < runs; q++) {
+          let a0 = b0 + off, a1 = b1 + off, a2 = b2 + off, a3 = b3 + off;
+          for (let i = 0; i < run; i++) {
+            const w0 = v128.load(wp);
+            c0 = madd(v128.load32_splat(a0), w0, c0);
+            c1 = madd(v128.load32_splat(a1), w0, c1);
+            c2 = madd(v128.load32_splat(a2), w0, c2);
+            c3 = madd(v128.load32_splat(a3), w0, c3);
+            a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+            wp += ldb;
+          }
+          off += tapW;
+        }
+      }
+      const dst = yRow + (<usize>j0 << 2);
+      v128.store(dst, c0);
+      if (rows > 1) v128.store(dst + ldb, c1);
+      if (rows > 2) v128.store(dst + 2 * ldb, c2);
+      if (rows > 3) v128.store(dst + 3 * ldb, c3);
+      j0 += 4;
+    }
+    // Remaining output channels (O mod 4): one at a time.
     for (; j0 < O; j0++) {
       for (let r = 0; r < rows; r++) {
         const base = r == 0 ? b0 : r == 1 ? b1 : r == 2 ? b2 : b3;
