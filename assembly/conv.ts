@@ -1,4 +1,8 @@
-// Convolution support: im2col and its adjoint col2im over NHWC images.
+// Convolution kernels over NHWC images with HWIO filters: im2col and its
+// adjoint col2im (for the GEMM path), and direct SIMD convolution (see the
+// second half of the file). src/ops/conv.ts picks the path per layer and
+// says why; in short, the direct kernels skip im2col's extra pass over memory
+// and the GEMM's packing and win on small and mid-sized filters.
 //
 // A convolution is one GEMM over the patch matrix ("im2col"):
 //
@@ -21,11 +25,6 @@
 //
 // col2im is the exact adjoint: dx[tap of r] += cols[r, tap] (dx pre-filled by
 // the caller, usually with zeros); overlapping patches accumulate.
-//
-// Why im2col + GEMM and not a direct convolution: measured in bench/train/cnn.mjs
-// (see src/ops/conv.ts for the numbers), the packed, register-blocked GEMM
-// runs the contraction at its full speed, and all three products (forward,
-// filter gradient, input gradient) reuse it with transpose flags.
 
 // dst[0:bytes] = src[0:bytes] (bytes a multiple of 4; regions do not overlap).
 @inline function copyF32(dst: usize, src: usize, bytes: usize): void {

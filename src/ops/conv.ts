@@ -12,27 +12,38 @@
  * convert images, `filterFromTorch` / `filterToTorch` convert filters (both
  * also take the 3-D, 1-D-convolution forms).
  *
- * Algorithm: im2col + the SIMD GEMM (assembly/conv.ts, assembly/gemm.ts).
+ * Algorithms (both in assembly/conv.ts; `convWorkspace.algorithm` can force one):
  *
- *   cols [N·OH·OW, kH·kW·C] = im2col(x)           (patch matrix; pixel rows)
- *   y    [N·OH·OW, O]       = cols · w[kH·kW·C, O] + b      — y is already NHWC
- *   dw                      = colsᵀ · dy          one GEMM, Aᵀ·B
- *   db                      = Σ_rows dy           sum_axis
- *   dx                      = col2im(dy · wᵀ)     one GEMM, A·Bᵀ, then scatter-add
+ *   direct (default while the filter is ≤ 256 KiB): an implicit GEMM that
+ *   reads the zero-padded input xp in place with the GEMM's 4×8 register tile
+ *     y  = conv2d_direct(xp, w) + b
+ *     dw = conv2d_filter_grad(xp, dy)                 (Σ over pixels of patchᵀ·dy)
+ *     dx = conv2d_direct(pad(dy), flip(w))            (stride 1; else as im2col)
+ *
+ *   im2col + the SIMD GEMM (larger filters, and strided input gradients)
+ *     cols [N·OH·OW, kH·kW·C] = im2col(x)             (patch matrix; pixel rows)
+ *     y    [N·OH·OW, O]       = cols · w[kH·kW·C, O] + b
+ *     dw                      = colsᵀ · dy            one GEMM, Aᵀ·B
+ *     dx                      = col2im(dy · wᵀ)       one GEMM, A·Bᵀ, then scatter-add
+ *   db = Σ_rows dy (sum_axis) either way.
  *
  * With NHWC images and HWIO filters nothing is transposed: the filter is the
  * GEMM's B operand as stored and the output rows are the NHWC output. A 1×1
- * convolution with stride 1 and no padding skips im2col (x is the patch matrix).
+ * convolution with stride 1 and no padding is a plain GEMM (x is the patch matrix).
  *
- * Why im2col + GEMM rather than a direct SIMD convolution: the packed GEMM
- * runs at 25–32 GFLOPS here and serves all three products through its
- * transpose flags; a direct 4×8-tile convolution kernel that reads x in place
- * (no im2col) was measured on the benchmark CNN (bench/train/cnn.mjs) and was
- * not faster — see README "Convolutions" for the numbers.
+ * Why direct by default: interleaved A/B runs on the benchmark CNN's layers
+ * (wasm-relaxed-simd) — conv 1→16 on 28×28: 2.4× faster forward, 1.2×
+ * backward; conv 16→32 on 14×14: 1.6× / 1.3×; the whole training step 1.35×.
+ * im2col writes a patch matrix kH·kW times the size of the input and the GEMM
+ * then packs it again; the direct kernel's inner loop is the GEMM
+ * micro-kernel without either pass. With a 128→128 3×3 filter (590 KiB) the
+ * packed GEMM's cache blocking wins (1.05× forward, 1.2× backward), hence the
+ * filter-size switch.
  *
- * Memory: the patch matrix is a workspace tensor allocated per call (kernels
- * never allocate). When it fits in `convWorkspace.maxBytes` (default 64 MiB)
- * the forward keeps it for the backward (the filter gradient needs it);
+ * Memory: workspaces are tensors allocated per call (kernels never
+ * allocate). Direct: the padded input (kept for the filter gradient) and, in
+ * the backward, the padded dy. im2col: when the patch matrix fits in
+ * `convWorkspace.maxBytes` (64 MiB) the forward keeps it for the backward;
  * larger problems are processed in chunks of output pixels and the backward
  * recomputes the patches chunk by chunk.
  *
