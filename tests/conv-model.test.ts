@@ -99,7 +99,9 @@ describe.each(EACH_BACKEND)('CNN models on %s', (_name, be) => {
       expect(be.heap.liveBytes).toBe(before);
       expect(Object.prototype.hasOwnProperty.call(model[0], 'forward')).toBe(false);
       expect(model.training).toBe(true);
+      model[1].eval(); // a sub-module's own mode survives
       const all = captureFeatures(model, x);
+      expect([model.training, model[0].training, model[1].training]).toEqual([true, true, false]);
       expect([...all.keys()]).toEqual(['0', '1', '2', '3', '4']);
       for (const t of all.values()) t.dispose();
       expect(be.heap.liveBytes).toBe(before);

@@ -56,7 +56,7 @@ export function captureFeatures(model: Module, x: Tensor, names?: readonly strin
       else delete (m as { forward?: unknown }).forward;
     });
   }
-  const wasTraining = model.training;
+  const modes: [Module, boolean][] = [[model, model.training], ...[...modules.values()].map((m): [Module, boolean] => [m, m.training])];
   model.eval();
   try {
     const found = noGrad(() =>
@@ -78,7 +78,8 @@ export function captureFeatures(model: Module, x: Tensor, names?: readonly strin
     return found;
   } finally {
     for (const r of restore.reverse()) r();
-    model.train(wasTraining);
+    for (const [m, mode] of modes) m.training = mode; // each module's own mode, as it was
+
   }
 }
 
