@@ -25,6 +25,7 @@ function patchOffset(p: number, Hp: number, Wp: number, C: number, OH: number, O
 
 export function convKernels(h: Heap) {
   let taps = new Int32Array(0);
+  let bases = new Int32Array(0);
   /** Element offsets within a patch of every patch-matrix row k = (kh·kW + kw)·C + c. */
   const tapTable = (C: number, kH: number, kW: number, Wp: number, dH: number, dW: number): Int32Array => {
     const K = kH * kW * C;
@@ -167,30 +168,39 @@ export function convKernels(h: Heap) {
       const K = kH * kW * C;
       const T = tapTable(C, kH, kW, Wp, dH, dW);
       const x0 = xp >>> 2, g0 = dy >>> 2, d0 = dw >>> 2;
-      if (!beta) F.fill(0, d0, d0 + K * O);
-      // For each pixel: dw[k, :] += x[patch + T[k]] · dy[p, :], two rows of dw per pass over dy's row.
-      for (let p = 0; p < P; p++) {
-        const base = x0 + patchOffset(p, Hp, Wp, C, OH, OW, sH, sW);
-        const g = g0 + p * O;
-        let k = 0;
-        for (; k + 2 <= K; k += 2) {
-          const xa = F[base + T[k]], xb = F[base + T[k + 1]];
-          const ra = d0 + k * O, rb = ra + O;
-          let j = 0;
-          for (; j + 4 <= O; j += 4) {
-            const v0 = F[g + j], v1 = F[g + j + 1], v2 = F[g + j + 2], v3 = F[g + j + 3];
-            F[ra + j] += xa * v0; F[ra + j + 1] += xa * v1; F[ra + j + 2] += xa * v2; F[ra + j + 3] += xa * v3;
-            F[rb + j] += xb * v0; F[rb + j + 1] += xb * v1; F[rb + j + 2] += xb * v2; F[rb + j + 3] += xb * v3;
+      if (bases.length < P) bases = new Int32Array(P);
+      for (let p = 0; p < P; p++) bases[p] = x0 + patchOffset(p, Hp, Wp, C, OH, OW, sH, sW);
+      // A 2 (rows of dw) × 4 (output channels) tile in eight locals, summed over every pixel.
+      for (let k = 0; k < K; k += 2) {
+        const two = k + 1 < K;
+        const ta = T[k], tb = two ? T[k + 1] : ta;
+        const ra = d0 + k * O, rb = ra + O;
+        let j = 0;
+        for (; j + 4 <= O; j += 4) {
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+          for (let p = 0, g = g0 + j; p < P; p++, g += O) {
+            const base = bases[p];
+            const xa = F[base + ta], xb = F[base + tb];
+            const v0 = F[g], v1 = F[g + 1], v2 = F[g + 2], v3 = F[g + 3];
+            a0 += xa * v0; a1 += xa * v1; a2 += xa * v2; a3 += xa * v3;
+            b0 += xb * v0; b1 += xb * v1; b2 += xb * v2; b3 += xb * v3;
           }
-          for (; j < O; j++) {
-            F[ra + j] += xa * F[g + j];
-            F[rb + j] += xb * F[g + j];
+          if (beta) {
+            F[ra + j] += a0; F[ra + j + 1] += a1; F[ra + j + 2] += a2; F[ra + j + 3] += a3;
+            if (two) { F[rb + j] += b0; F[rb + j + 1] += b1; F[rb + j + 2] += b2; F[rb + j + 3] += b3; }
+          } else {
+            F[ra + j] = a0; F[ra + j + 1] = a1; F[ra + j + 2] = a2; F[ra + j + 3] = a3;
+            if (two) { F[rb + j] = b0; F[rb + j + 1] = b1; F[rb + j + 2] = b2; F[rb + j + 3] = b3; }
           }
         }
-        for (; k < K; k++) {
-          const xa = F[base + T[k]];
-          const ra = d0 + k * O;
-          for (let j = 0; j < O; j++) F[ra + j] += xa * F[g + j];
+        for (; j < O; j++) {
+          let sa = 0, sb = 0;
+          for (let p = 0, g = g0 + j; p < P; p++, g += O) {
+            sa += F[bases[p] + ta] * F[g];
+            sb += F[bases[p] + tb] * F[g];
+          }
+          F[ra + j] = beta ? F[ra + j] + sa : sa;
+          if (two) F[rb + j] = beta ? F[rb + j] + sb : sb;
         }
       }
     },
