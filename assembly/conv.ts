@@ -155,7 +155,7 @@ export function col2im(
 // checks): an "implicit GEMM" whose A operand is read in place.
 //
 //   conv2d_direct:       y[p, o] = b[o] + Σ_{kh,kw,c} xp[patch(p) + tap(kh,kw) + c] · w[(kh,kw,c), o]
-//   conv2d_filter_grad:  dw[(kh,kw,c), o] (+)= Σ_p xp[patch(p) + tap(kh,kw) + c] · dy[p, o]
+//   conv2d_filter_grad:  dw[(kh,kw,c), o] (+)= Σ_p xp[patch(p) + tap(kh,kw) + c] · dy[p, o],  db[o] (+)= Σ_p dy[p, o]
 //
 // patch(p) is the top-left pixel of output pixel p = (n·OH + oh)·OW + ow:
 // xp[n, oh·sH, ow·sW, 0]; tap(kh, kw) = (kh·dH·Wp + kw·dW)·C.
@@ -331,22 +331,35 @@ export function conv2d_direct(
 
 /**
  * dw [kH·kW·C, O] = (beta ? dw : 0) + Σ_p patch(p)ᵀ · dy[p, :] over the
- * padded input xp [N, Hp, Wp, C] and dy [N·OH·OW, O] (see the section header).
+ * padded input xp [N, Hp, Wp, C] and dy [N·OH·OW, O] (see the section header),
+ * and, unless db is 0, the bias gradient db [O] = (beta ? db : 0) + Σ_p dy[p, :].
  * Pixels are processed in chunks of PCHUNK so the chunk's dy rows and input
  * patches stay in cache across all tiles of dw.
  */
 export function conv2d_filter_grad(
-  dw: usize, xp: usize, dy: usize,
+  dw: usize, db: usize, xp: usize, dy: usize,
   N: i32, Hp: i32, Wp: i32, C: i32, kH: i32, kW: i32, OH: i32, OW: i32,
   sH: i32, sW: i32, dH: i32, dW: i32, O: i32, beta: i32,
 ): void {
   const P = N * OH * OW;
   const K = kH * kW * C;
   const ldb = <usize>O << 2;
-  if (beta == 0) memory.fill(dw, 0, <usize>K * ldb);
+  if (beta == 0) {
+    memory.fill(dw, 0, <usize>K * ldb);
+    if (db != 0) memory.fill(db, 0, ldb);
+  }
   let n = 0, oh = 0, ow = 0; // output pixel of the next chunk entry
   for (let p0 = 0; p0 < P; p0 += PCHUNK) {
     const pc = min(PCHUNK, P - p0);
+    if (db != 0) {
+      // db += Σ of this chunk's dy rows, while they are in cache.
+      for (let i = 0; i < pc; i++) {
+        const g = dy + <usize>(p0 + i) * ldb;
+        let j: usize = 0;
+        for (; j + 16 <= ldb; j += 16) v128.store(db + j, f32x4.add(v128.load(db + j), v128.load(g + j)));
+        for (; j < ldb; j += 4) store<f32>(db + j, load<f32>(db + j) + load<f32>(g + j));
+      }
+    }
     for (let i = 0; i < pc; i++) {
       store<u32>(BASES + (<usize>i << 2), <u32>((<usize>((n * Hp + oh * sH) * Wp + ow * sW) * <usize>C) << 2));
       if (++ow == OW) {

@@ -116,13 +116,23 @@ function filterGradError(g: G): f64 {
   const nx = g.N * g.H * g.W * g.C;
   const Hp = g.H + g.pT + g.pB, Wp = g.W + g.pL + g.pR;
   const x = buf(nx), xp = buf(g.N * Hp * Wp * g.C), dy = buf(g.P * g.O), dw = buf(g.K * g.O), dw0 = buf(g.K * g.O);
+  const db = buf(g.O), db0 = buf(g.O);
   randomize(x, nx);
   randomize(dy, g.P * g.O);
   randomize(dw, g.K * g.O);
+  randomize(db, g.O);
   memory.copy(dw0, dw, <usize>(g.K * g.O) << 2);
+  memory.copy(db0, db, <usize>g.O << 2);
   pad_nhwc(xp, x, g.N, g.H, g.W, g.C, Hp, Wp, g.pT, g.pL);
-  conv2d_filter_grad(dw, xp, dy, g.N, Hp, Wp, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.dH, g.dW, g.O, 1);
+  conv2d_filter_grad(dw, db, xp, dy, g.N, Hp, Wp, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.dH, g.dW, g.O, 1);
   let worst: f64 = 0;
+  for (let o = 0; o < g.O; o++) {
+    let s = at(db0, o);
+    for (let p = 0; p < g.P; p++) s += at(dy, p * g.O + o);
+    worst = max(worst, Math.abs(at(db, o) - s) / (1 + Math.abs(s)));
+  }
+  heap.free(db);
+  heap.free(db0);
   for (let k = 0; k < g.K; k++) {
     for (let o = 0; o < g.O; o++) {
       let s = at(dw0, k * g.O + o);
@@ -144,7 +154,7 @@ describe("conv", () => {
   test("conv2d_direct over a padded input equals the float64 convolution", () => {
     for (let i = 0; i < GEOMETRIES.length; i++) expect<bool>(directError(GEOMETRIES[i]) < 1e-5).toBe(true);
   });
-  test("conv2d_filter_grad equals colsᵀ·dy (accumulating)", () => {
+  test("conv2d_filter_grad equals colsᵀ·dy and db = Σ dy (accumulating)", () => {
     for (let i = 0; i < GEOMETRIES.length; i++) expect<bool>(filterGradError(GEOMETRIES[i]) < 1e-5).toBe(true);
   });
   test("pad_nhwc pads and crops; conv_filter_flip reverses taps and swaps channels", () => {

@@ -102,8 +102,8 @@ export const KERNEL_SIGNATURES = {
   col2im: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   // direct conv over a padded input: (y, xp, w, bias | 0, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O)
   conv2d_direct: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-  // (dw, xp, dy, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O, beta)
-  conv2d_filter_grad: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // (dw, db | 0, xp, dy, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O, beta)
+  conv2d_filter_grad: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   conv_filter_flip: ['ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, w, T, C, O): out[t, o, c] = w[T−1−t, c, o]
   pad_nhwc: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], // (out, x, N, H, W, C, Hp, Wp, top, left)
   // pool.ts, NHWC: (out | dx, idx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL)

@@ -17,7 +17,7 @@
  *   direct (default while the filter is ≤ 256 KiB): an implicit GEMM that
  *   reads the zero-padded input xp in place with the GEMM's 4×8 register tile
  *     y  = conv2d_direct(xp, w) + b
- *     dw = conv2d_filter_grad(xp, dy)                 (Σ over pixels of patchᵀ·dy)
+ *     dw, db = conv2d_filter_grad(xp, dy)             (Σ over pixels of patchᵀ·dy, and of dy)
  *     dx = conv2d_direct(pad(dy), flip(w))            (stride 1; else as im2col)
  *
  *   im2col + the SIMD GEMM (larger filters, and strided input gradients)
@@ -25,7 +25,7 @@
  *     y    [N·OH·OW, O]       = cols · w[kH·kW·C, O] + b
  *     dw                      = colsᵀ · dy            one GEMM, Aᵀ·B
  *     dx                      = col2im(dy · wᵀ)       one GEMM, A·Bᵀ, then scatter-add
- *   db = Σ_rows dy (sum_axis) either way.
+ *   db = Σ_rows dy (sum_axis; the direct filter-gradient kernel sums it in passing).
  *
  * With NHWC images and HWIO filters nothing is transposed: the filter is the
  * GEMM's B operand as stored and the output rows are the NHWC output. A 1×1
@@ -282,12 +282,13 @@ function convBackward(gy: Tensor, node: { inputs: readonly Tensor[]; saved: Conv
   const rows = g.N * g.OH * g.OW;
   const K = g.kH * g.kW * g.C;
   let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-  if (b !== undefined && needs[2]) {
-    db = empty(b.shape, { backend: be });
-    be.k.sum_axis(db.ptr, gy.ptr, 1, rows, O);
-  }
   if (needs[1]) dw = empty(w.shape, { backend: be });
   if (needs[0]) dx = empty(x.shape, { backend: be });
+  if (b !== undefined && needs[2]) {
+    db = empty(b.shape, { backend: be });
+    // The direct filter-gradient kernel sums db on its way through dy; every other path uses sum_axis.
+    if (!(algo === 'direct' && dw && rows > 0 && !isPointwise(g))) be.k.sum_axis(db.ptr, gy.ptr, 1, rows, O);
+  }
   if (rows === 0) {
     if (dw) be.k.fill_f32(dw.ptr, dw.size, 0);
     if (dx) be.k.fill_f32(dx.ptr, dx.size, 0);
@@ -303,7 +304,7 @@ function convBackward(gy: Tensor, node: { inputs: readonly Tensor[]; saved: Conv
     if (dw) {
       const src = xp ?? x;
       const Hp = g.H + g.pT + g.pB, Wp = g.W + g.pL + g.pR;
-      be.k.conv2d_filter_grad(dw.ptr, src.ptr, gy.ptr, g.N, Hp, Wp, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.dH, g.dW, O, 0);
+      be.k.conv2d_filter_grad(dw.ptr, db?.ptr ?? 0, src.ptr, gy.ptr, g.N, Hp, Wp, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.dH, g.dW, O, 0);
     }
     if (dx) {
       if (g.sH === 1 && g.sW === 1) inputGradDirect(be, dx, gy, w, g, O);

@@ -160,7 +160,7 @@ export function convKernels(h: Heap) {
       }
     },
     conv2d_filter_grad(
-      dw: number, xp: number, dy: number, N: number, Hp: number, Wp: number, C: number, kH: number, kW: number,
+      dw: number, db: number, xp: number, dy: number, N: number, Hp: number, Wp: number, C: number, kH: number, kW: number,
       OH: number, OW: number, sH: number, sW: number, dH: number, dW: number, O: number, beta: number,
     ): void {
       const F = h.f32;
@@ -168,6 +168,14 @@ export function convKernels(h: Heap) {
       const K = kH * kW * C;
       const T = tapTable(C, kH, kW, Wp, dH, dW);
       const x0 = xp >>> 2, g0 = dy >>> 2, d0 = dw >>> 2;
+      if (db !== 0) {
+        const b0 = db >>> 2;
+        for (let j = 0; j < O; j++) {
+          let s = 0;
+          for (let p = 0, g = g0 + j; p < P; p++, g += O) s += F[g];
+          F[b0 + j] = beta ? F[b0 + j] + s : s;
+        }
+      }
       if (bases.length < P) bases = new Int32Array(P);
       for (let p = 0; p < P; p++) bases[p] = x0 + patchOffset(p, Hp, Wp, C, OH, OW, sH, sW);
       // A 2 (rows of dw) × 4 (output channels) tile in eight locals, summed over every pixel.
