@@ -156,6 +156,25 @@ describe.each(EACH_BACKEND)('conv2d on %s', (_name, be) => {
     );
   });
 
+  test.each(ALGOS)('only the needed gradients; retainGraph runs the backward twice with the same result [%s]', (algo) => {
+    convWorkspace.algorithm = algo;
+    withBackend(be, () =>
+      tidy(() => {
+        const c = CASES[0];
+        const { x, w, b } = make(c, 71);
+        w.requiresGrad = true; // x and b are constants (a frozen input, a fixed bias)
+        const y = conv2d(x, w, b, opts(c));
+        const gy = tensor(randomArray(y.size, 72), y.shape);
+        backward(y, gy, { retainGraph: true });
+        const first = values(w.grad!);
+        expect(x.grad).toBeNull();
+        expect(b!.grad).toBeNull();
+        backward(y, gy);
+        expectClose(values(w.grad!), first.map((v) => 2 * v), 1e-5);
+      }),
+    );
+  });
+
   test('empty batch gives an empty output and zero filter gradient', () => {
     withBackend(be, () =>
       tidy(() => {
