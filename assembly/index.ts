@@ -16,3 +16,6 @@ export * from "./activations";
 export * from "./softmax";
 export * from "./losses";
 export * from "./dropout";
+export * from "./conv";
+export * from "./pool";
+export * from "./batchnorm";

@@ -69,3 +69,9 @@ export {
   OPTIMIZER_NAMES, type DataPair, type OptimizerSpec, type TensorData, type WeightSnapshot, type WorkerFitOptions,
   type WorkerHistory, type WorkerLike, type WorkerProgress,
 } from './worker/protocol.js';
+export {
+  Conv2d, Conv1d, CONV_LAYER_DEFAULTS, type Conv2dLayerOptions, type Conv1dLayerOptions, type ConvLayerOptions,
+} from './nn/conv.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool2d } from './nn/pool.js';
+export { BatchNorm2d, BatchNorm1d, BATCHNORM_LAYER_DEFAULTS, type BatchNormLayerOptions } from './nn/batchnorm.js';
+export { captureFeatures, channelGrid, type ChannelGridOptions, type GreyImage } from './nn/features.js';

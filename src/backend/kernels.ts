@@ -97,6 +97,27 @@ export const KERNEL_SIGNATURES = {
   absmax_f32: ['ptr', 'ptr', 'i32'], // (out, x, n): out[0] = max|x|
   clamp_f32: ['ptr', 'ptr', 'i32', 'f32', 'f32'], // (out, x, n, lo, hi)
   sign_scale_f32: ['ptr', 'ptr', 'i32', 'f32'], // (out, x, n, s): out = s·sign(x)
+  // conv.ts: (cols | dx, x | cols, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL, dH, dW, row0, rows), NHWC
+  im2col: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  col2im: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // direct conv over a padded input: (y, xp, w, bias | 0, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O)
+  conv2d_direct: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // (dw, db | 0, xp, dy, N, Hp, Wp, C, kH, kW, OH, OW, sH, sW, dH, dW, O, beta)
+  conv2d_filter_grad: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  conv_filter_flip: ['ptr', 'ptr', 'i32', 'i32', 'i32'], // (out, w, T, C, O): out[t, o, c] = w[T−1−t, c, o]
+  pad_nhwc: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], // (out, x, N, H, W, C, Hp, Wp, top, left)
+  // pool.ts, NHWC: (out | dx, idx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL)
+  maxpool2d_fwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  maxpool2d_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // (out | dx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL, countIncludePad)
+  avgpool2d_fwd: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  avgpool2d_bwd: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // batchnorm.ts over x [R, C]; pointer 0 = absent (γ, β) or not needed (dx, dγ, dβ); ws 28·C bytes
+  // (mean, invstd, runMean, runVar, ws, x, R, C, momentum, eps, mode: 0 batch | 1 batch + update running | 2 running)
+  batchnorm_stats: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32', 'f32', 'i32'],
+  batchnorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (y, x, mean, invstd, gamma, beta, R, C)
+  // (dx, dgamma, dbeta, ws, x, mean, invstd, gamma, dy, R, C, training)
+  batchnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
 } as const satisfies Record<string, readonly ArgKind[]>;
 
 export type KernelName = keyof typeof KERNEL_SIGNATURES;

@@ -15,6 +15,9 @@ import { reduceKernels } from './reduce.js';
 import { optimKernels } from './optim.js';
 import { lossKernels } from './losses.js';
 import { softmaxKernels } from './softmax.js';
+import { convKernels } from './conv.js';
+import { poolKernels } from './pool.js';
+import { batchnormKernels } from './batchnorm.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -28,6 +31,9 @@ export function createJsKernels(heap: Heap): Kernels {
     ...softmaxKernels(heap),
     ...lossKernels(heap),
     ...dropoutKernels(heap),
+    ...convKernels(heap),
+    ...poolKernels(heap),
+    ...batchnormKernels(heap),
   };
 }
 
