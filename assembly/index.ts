@@ -16,3 +16,5 @@ export * from "./activations";
 export * from "./softmax";
 export * from "./losses";
 export * from "./dropout";
+export * from "./layernorm";
+export * from "./attention";

@@ -12,3 +12,5 @@ export * from './activations.js';
 export * from './softmax.js';
 export * from './losses.js';
 export * from './dropout.js';
+export * from './layernorm.js';
+export * from './attention.js';

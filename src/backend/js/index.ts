@@ -15,6 +15,8 @@ import { reduceKernels } from './reduce.js';
 import { optimKernels } from './optim.js';
 import { lossKernels } from './losses.js';
 import { softmaxKernels } from './softmax.js';
+import { layernormKernels } from './layernorm.js';
+import { attentionKernels } from './attention.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -28,6 +30,8 @@ export function createJsKernels(heap: Heap): Kernels {
     ...softmaxKernels(heap),
     ...lossKernels(heap),
     ...dropoutKernels(heap),
+    ...layernormKernels(heap),
+    ...attentionKernels(heap),
   };
 }
 

@@ -1,0 +1,616 @@
+// Fused scaled dot-product attention: one forward and one backward kernel.
+//
+// For every batch entry b and head h, with queries i < Tq and keys j < Tk:
+//
+//   s_ij = scale · q_i·k_j + mask_ij              (mask additive, optional)
+//   s_ij = −∞ for j > i + (Tk − Tq)               (causal, aligned bottom-right)
+//   P_ij = e^{s_ij − lse_i},  lse_i = log Σ_j e^{s_ij}
+//   P'_ij = P_ij · keep_ij / (1 − p)              (attention dropout, p ≥ 0)
+//   o_i = Σ_j P'_ij v_j
+//
+// Backward (D_i = dO_i·o_i = Σ_j P_ij dP_ij):
+//
+//   dP'_ij = dO_i·v_j,   dP_ij = dP'_ij · keep_ij / (1 − p)
+//   dS_ij = P_ij (dP_ij − D_i)                    (= d mask_ij)
+//   dq_i = scale · Σ_j dS_ij k_j,   dk_j = scale · Σ_i dS_ij q_i,   dv_j = Σ_i P'_ij dO_i
+//
+// Memory: the forward keeps only lse (one float per query row) for the
+// backward, which recomputes the scores tile by tile, so neither direction
+// ever holds a Tq×Tk matrix (unless the weights are requested: `probs`). Work
+// runs over tiles of BQ = 4 queries against all keys of the row at once: the
+// softmax of a tile is exact (no online rescaling), and the scratch is
+// O(Tk·D) per call. Fully masked rows give o = 0 and zero gradients (lse is
+// stored as +∞ so that P = e^{s − lse} = 0 in the backward).
+//
+// Layout: Q is [B, Tq, H, D] with row stride ldq and batch stride sqB
+// (elements), K and V are [B, Tk, H, D] with row stride ldkv and batch
+// stride skvB: head h is the D floats at h·D of each row. So Q, K, V can be
+// read straight out of the [B, T, H·D] outputs of the projections (no
+// permute copy), out of one fused [B, T, 3·H·D] buffer, or out of a larger
+// key/value cache [B, Tmax, H·D]. The output (and dO) is [B, Tq, H, D]
+// contiguous; lse is [B, H, Tq]; probs and dmask are [B, H, Tq, Tk]; the
+// additive mask is read at b·mB + h·mH + i·mQ + j (0 strides broadcast).
+//
+//   row of Q/K/V:   | head 0 (D) | head 1 (D) | … | head H−1 (D) | (ld − H·D unused)
+//
+// SIMD: both products of a tile are a 4×8 register tile (eight f32x4
+// accumulators, as in gemm.ts): the scores against Kᵀ packed in panels of 8
+// keys, and P·V (and dS·K, dO·Vᵀ) against rows padded to DP = ⌈D/8⌉·8.
+// dK and dV accumulate rank-4 updates with the tile's four rows held in
+// registers.
+//
+// Dropout reuses dropout.ts's counter-based hash of (seed, flat index of
+// (b, h, i, j) in [B, H, Tq, Tk]), so the backward regenerates the mask and
+// both backends drop the same weights.
+//
+// References: Vaswani et al., "Attention Is All You Need" (2017); Dao et al.,
+// "FlashAttention" (2022) for the lse-only saved state and the backward.
+
+import { vexp, vmadd, vsplat } from "./vmath";
+
+const BQ: i32 = 4; // query rows per tile
+const NK: i32 = 8; // keys per packed panel
+
+@inline function up8(x: i32): i32 {
+  return (x + 7) & ~7;
+}
+
+// ─── workspace ──────────────────────────────────────────────────────────────
+//
+// Floats, with TkP = up8(Tk), DP = up8(D) (every region is a multiple of 8
+// floats, so all stay 16-byte aligned). The TypeScript op allocates the same
+// total (attentionWorkspaceBytes in src/ops/attention.ts).
+//
+//   KT  D·TkP    Kᵀ in panels of 8 keys: KT[p·D + d·8 + c] = k_{p+c}[d]
+//   VT  D·TkP    Vᵀ, same panels (backward: dP' = dO·Vᵀ)
+//   KR  TkP·DP   K rows, zero padded (backward: dQ = dS·K)
+//   VR  TkP·DP   V rows, zero padded (forward: O = P'·V)
+//   DK  TkP·DP   dK accumulator
+//   DV  TkP·DP   dV accumulator
+//   S   BQ·TkP   scores → probabilities of the tile
+//   DS  BQ·TkP   dP' → dS
+//   PD  BQ·TkP   probabilities after dropout
+//   QT  BQ·DP    the query tile (backward)
+//   GT  BQ·DP    the dO tile (backward)
+//   OT  BQ·DP    an output tile (O or dQ)
+
+// Region pointers of the current call (globals: kernels never allocate).
+let KT: usize = 0, VT: usize = 0, KR: usize = 0, VR: usize = 0, DK: usize = 0, DV: usize = 0;
+let S: usize = 0, DS: usize = 0, PD: usize = 0, QT: usize = 0, GT: usize = 0, OT: usize = 0;
+
+// 1/l of the forward tile's four rows.
+const INV_L: usize = memory.data(16, 16);
+
+function layout(ws: usize, Tk: i32, D: i32): void {
+  const TkP = <usize>up8(Tk), DP = <usize>up8(D), d = <usize>D;
+  let p = ws;
+  KT = p; p += (d * TkP) << 2;
+  VT = p; p += (d * TkP) << 2;
+  KR = p; p += (TkP * DP) << 2;
+  VR = p; p += (TkP * DP) << 2;
+  DK = p; p += (TkP * DP) << 2;
+  DV = p; p += (TkP * DP) << 2;
+  S = p; p += (<usize>BQ * TkP) << 2;
+  DS = p; p += (<usize>BQ * TkP) << 2;
+  PD = p; p += (<usize>BQ * TkP) << 2;
+  QT = p; p += (<usize>BQ * DP) << 2;
+  GT = p; p += (<usize>BQ * DP) << 2;
+  OT = p;
+}
+
+// ─── dropout hash (the same as dropout.ts) ──────────────────────────────────
+
+@inline function mix(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+@inline function vmix(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  return x;
+}
+
+// keep/(1 − p) or 0 for flat index `idx` (one lane) and idx..idx+3 (vector).
+@inline function keepScale(key: u32, thr: u32, scale: f32, idx: u32): f32 {
+  return mix(mix(idx + key) ^ key) >= thr ? scale : 0;
+}
+
+@inline function vkeepScale(key: u32, thr: u32, scale: f32, idx: u32): v128 {
+  const vkey = i32x4.splat(<i32>key);
+  const h = vmix(v128.xor(vmix(i32x4.add(i32x4.add(i32x4.splat(<i32>idx), i32x4(0, 1, 2, 3)), vkey)), vkey));
+  return v128.and(f32x4.splat(scale), i32x4.ge_u(h, i32x4.splat(<i32>thr)));
+}
+
+// ─── packing ────────────────────────────────────────────────────────────────
+
+// dst[c][r] = src[r][c] for a 4×4 block (src row stride `ld` bytes, dst row stride `dstStride` bytes).
+@inline function transpose4x4(src0: usize, src1: usize, src2: usize, src3: usize, dst: usize, dstStride: usize): void {
+  const r0 = v128.load(src0);
+  const r1 = v128.load(src1);
+  const r2 = v128.load(src2);
+  const r3 = v128.load(src3);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+// Panels of 8 keys, D deep: dst[p·D + d·8 + c] = x_{p+c}[d] (0 for keys ≥ n).
+// Row j of x starts at base + j·ld bytes.
+function packPanels(dst: usize, base: usize, ld: usize, n: i32, D: i32): void {
+  const nP = up8(n);
+  for (let p = 0; p < nP; p += NK) {
+    const panel = dst + ((<usize>p * D) << 2);
+    for (let c0 = 0; c0 < NK; c0 += 4) {
+      const j = p + c0;
+      if (j + 4 <= n) {
+        const s0 = base + <usize>j * ld;
+        let d = 0;
+        for (; d + 4 <= D; d += 4) {
+          const o = <usize>d << 2;
+          transpose4x4(s0 + o, s0 + ld + o, s0 + 2 * ld + o, s0 + 3 * ld + o, panel + ((<usize>(d * NK + c0)) << 2), NK << 2);
+        }
+        for (; d < D; d++) {
+          const o = <usize>d << 2;
+          const t = panel + ((<usize>(d * NK + c0)) << 2);
+          store<f32>(t, load<f32>(s0 + o));
+          store<f32>(t, load<f32>(s0 + ld + o), 4);
+          store<f32>(t, load<f32>(s0 + 2 * ld + o), 8);
+          store<f32>(t, load<f32>(s0 + 3 * ld + o), 12);
+        }
+      } else {
+        for (let c = c0; c < c0 + 4; c++) {
+          const jj = p + c;
+          for (let d = 0; d < D; d++) {
+            const t = panel + ((<usize>(d * NK + c)) << 2);
+            store<f32>(t, jj < n ? load<f32>(base + <usize>jj * ld + (<usize>d << 2)) : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Rows padded to DP: dst[j·DP + d] = x_j[d] (0 for d ≥ D or j ≥ n), j < up8(n).
+function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): void {
+  const rowB = <usize>DP << 2;
+  const dB = <usize>D << 2;
+  const nP = up8(n);
+  for (let j = 0; j < nP; j++) {
+    const t = dst + <usize>j * rowB;
+    if (j < n) {
+      memory.copy(t, base + <usize>j * ld, dB);
+      if (DP > D) memory.fill(t + dB, 0, rowB - dB);
+    } else {
+      memory.fill(t, 0, rowB);
+    }
+  }
+}
+
+// ─── register tiles ─────────────────────────────────────────────────────────
+
+// C[4×8] = Σ_k A[r][k]·B[k][0..8] for k < kn. A row r at a_r (4 bytes per k),
+// B row k at b + k·bStride. The tile is stored at dst (row stride ldd bytes).
+function tile4x8(a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+  let c00 = vsplat(0), c01 = vsplat(0);
+  let c10 = vsplat(0), c11 = vsplat(0);
+  let c20 = vsplat(0), c21 = vsplat(0);
+  let c30 = vsplat(0), c31 = vsplat(0);
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let a = v128.load32_splat(a0);
+    c00 = vmadd(a, b0, c00);
+    c01 = vmadd(a, b1, c01);
+    a = v128.load32_splat(a1);
+    c10 = vmadd(a, b0, c10);
+    c11 = vmadd(a, b1, c11);
+    a = v128.load32_splat(a2);
+    c20 = vmadd(a, b0, c20);
+    c21 = vmadd(a, b1, c21);
+    a = v128.load32_splat(a3);
+    c30 = vmadd(a, b0, c30);
+    c31 = vmadd(a, b1, c31);
+    a0 += 4;
+    a1 += 4;
+    a2 += 4;
+    a3 += 4;
+    b += bStride;
+  }
+  v128.store(dst, c00);
+  v128.store(dst, c01, 16);
+  dst += ldd;
+  v128.store(dst, c10);
+  v128.store(dst, c11, 16);
+  dst += ldd;
+  v128.store(dst, c20);
+  v128.store(dst, c21, 16);
+  dst += ldd;
+  v128.store(dst, c30);
+  v128.store(dst, c31, 16);
+}
+
+// acc[j][0..DP] += Σ_r A[r][j]·T[r][0..DP] for j < n: a rank-4 update. A row r at
+// a + r·lda bytes (4 bytes per j); T row r at t + r·ldt bytes; acc rows DP floats.
+function rank4(acc: usize, a: usize, lda: usize, t: usize, ldt: usize, n: i32, DP: i32): void {
+  const rowB = <usize>DP << 2;
+  for (let c = 0; c < DP; c += 8) {
+    const o = <usize>c << 2;
+    const q00 = v128.load(t + o), q01 = v128.load(t + o, 16);
+    const q10 = v128.load(t + ldt + o), q11 = v128.load(t + ldt + o, 16);
+    const q20 = v128.load(t + 2 * ldt + o), q21 = v128.load(t + 2 * ldt + o, 16);
+    const q30 = v128.load(t + 3 * ldt + o), q31 = v128.load(t + 3 * ldt + o, 16);
+    let dst = acc + o;
+    let ap = a;
+    for (let j = 0; j < n; j++) {
+      let c0 = v128.load(dst), c1 = v128.load(dst, 16);
+      let s = v128.load32_splat(ap);
+      c0 = vmadd(s, q00, c0);
+      c1 = vmadd(s, q01, c1);
+      s = v128.load32_splat(ap + lda);
+      c0 = vmadd(s, q10, c0);
+      c1 = vmadd(s, q11, c1);
+      s = v128.load32_splat(ap + 2 * lda);
+      c0 = vmadd(s, q20, c0);
+      c1 = vmadd(s, q21, c1);
+      s = v128.load32_splat(ap + 3 * lda);
+      c0 = vmadd(s, q30, c0);
+      c1 = vmadd(s, q31, c1);
+      v128.store(dst, c0);
+      v128.store(dst, c1, 16);
+      dst += rowB;
+      ap += 4;
+    }
+  }
+}
+
+// ─── row helpers ────────────────────────────────────────────────────────────
+
+@inline function hmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// s_j ← s_j·scale + mask_j for j < n (mrow = 0: no mask); returns max_j s_j.
+function scaleMaskMax(row: usize, mrow: usize, n: i32, scale: f32): f32 {
+  const bytes = <usize>n << 2;
+  const vs = vsplat(scale);
+  let vm = vsplat(-Infinity);
+  let j: usize = 0;
+  if (mrow == 0) {
+    for (; j + 16 <= bytes; j += 16) {
+      const s = f32x4.mul(v128.load(row + j), vs);
+      v128.store(row + j, s);
+      vm = f32x4.max(vm, s);
+    }
+  } else {
+    for (; j + 16 <= bytes; j += 16) {
+      const s = vmadd(v128.load(row + j), vs, v128.load(mrow + j));
+      v128.store(row + j, s);
+      vm = f32x4.max(vm, s);
+    }
+  }
+  let m = hmax(vm);
+  for (; j < bytes; j += 4) {
+    const s = load<f32>(row + j) * scale + (mrow == 0 ? <f32>0 : load<f32>(mrow + j));
+    store<f32>(row + j, s);
+    m = max(m, s);
+  }
+  return m;
+}
+
+// s_j ← e^{s_j − m} for j < n; returns Σ_j.
+function expSum(row: usize, n: i32, m: f32): f32 {
+  const bytes = <usize>n << 2;
+  const vm = vsplat(m);
+  let acc = vsplat(0);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) {
+    const e = vexp(f32x4.sub(v128.load(row + j), vm));
+    v128.store(row + j, e);
+    acc = f32x4.add(acc, e);
+  }
+  let s = hsum(acc);
+  for (; j < bytes; j += 4) {
+    const e = f32x4.extract_lane(vexp(vsplat(load<f32>(row + j) - m)), 0);
+    store<f32>(row + j, e);
+    s += e;
+  }
+  return s;
+}
+
+// dst_j = src_j · keep_j/(1 − p) for j < n (idx0 = flat index of j = 0).
+function dropRow(dst: usize, src: usize, n: i32, key: u32, thr: u32, dscale: f32, idx0: u32): void {
+  const bytes = <usize>n << 2;
+  let j: usize = 0;
+  let idx = idx0;
+  for (; j + 16 <= bytes; j += 16) {
+    v128.store(dst + j, f32x4.mul(v128.load(src + j), vkeepScale(key, thr, dscale, idx)));
+    idx += 4;
+  }
+  for (; j < bytes; j += 4) {
+    store<f32>(dst + j, load<f32>(src + j) * keepScale(key, thr, dscale, idx));
+    idx++;
+  }
+}
+
+// dst_j = src_j · s for j < n.
+function scaleRow(dst: usize, src: usize, n: i32, s: f32): void {
+  const bytes = <usize>n << 2;
+  const vs = vsplat(s);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) v128.store(dst + j, f32x4.mul(v128.load(src + j), vs));
+  for (; j < bytes; j += 4) store<f32>(dst + j, load<f32>(src + j) * s);
+}
+
+@inline function zeroRange(p: usize, from: i32, to: i32): void {
+  if (to > from) memory.fill(p + (<usize>from << 2), 0, <usize>(to - from) << 2);
+}
+
+@inline function clampi(x: i32, lo: i32, hi: i32): i32 {
+  return min(max(x, lo), hi);
+}
+
+function dotRow(a: usize, b: usize, n: i32): f32 {
+  const bytes = <usize>n << 2;
+  let acc = vsplat(0);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) acc = vmadd(v128.load(a + j), v128.load(b + j), acc);
+  let s = hsum(acc);
+  for (; j < bytes; j += 4) s += load<f32>(a + j) * load<f32>(b + j);
+  return s;
+}
+
+// ─── forward ────────────────────────────────────────────────────────────────
+
+/**
+ * out [B,Tq,H,D], lse [B,H,Tq], probs [B,H,Tq,Tk] (0 = not wanted) from q, k,
+ * v (strided as in the header) and an additive mask (0 = none). causal ≠ 0
+ * masks keys j > i + Tk − Tq. dropP ∈ [0, 1) drops attention weights with the
+ * hash of (seed, index). ws: attentionWorkspaceBytes(Tk, D).
+ */
+export function attention_fwd(
+  out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize, mask: usize, ws: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+): void {
+  if (B == 0 || H == 0 || Tq == 0) return;
+  layout(ws, Tk, D);
+  const TkP = up8(Tk), DP = up8(D);
+  const sRow = <usize>TkP << 2; // bytes per S/PD row
+  const oRow = <usize>DP << 2; // bytes per OT/VR row
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const off = Tk - Tq;
+  const dropping = dropP > 0;
+  const key = mix(<u32>seed ^ 0x9e3779b9);
+  const thr = <u32>(<f64>dropP * 4294967296.0);
+  const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const qBase = q + ((<usize>b * sqB + <usize>h * D) << 2);
+      const kBase = k + ((<usize>b * skvB + <usize>h * D) << 2);
+      const vBase = v + ((<usize>b * skvB + <usize>h * D) << 2);
+      packPanels(KT, kBase, ldkvB, Tk, D);
+      packRows(VR, vBase, ldkvB, Tk, D, DP);
+      const bh = b * H + h;
+      for (let i0 = 0; i0 < Tq; i0 += BQ) {
+        const rows = min(BQ, Tq - i0);
+        const jEnd = causal != 0 ? clampi(i0 + rows + off, 0, Tk) : Tk;
+        const nP = up8(jEnd);
+        if (jEnd > 0) {
+          const a0 = qBase + <usize>i0 * ldqB;
+          const a1 = qBase + <usize>(i0 + min(1, rows - 1)) * ldqB;
+          const a2 = qBase + <usize>(i0 + min(2, rows - 1)) * ldqB;
+          const a3 = qBase + <usize>(i0 + min(3, rows - 1)) * ldqB;
+          for (let p = 0; p < nP; p += NK) {
+            tile4x8(a0, a1, a2, a3, KT + ((<usize>p * D) << 2), NK << 2, D, S + (<usize>p << 2), sRow);
+          }
+        }
+        // Softmax of each row (unnormalised: P·V is scaled by 1/l at the end).
+        for (let r = 0; r < BQ; r++) {
+          const row = S + <usize>r * sRow;
+          const pdRow = PD + <usize>r * sRow;
+          let il: f32 = 0;
+          if (r < rows) {
+            const i = i0 + r;
+            const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
+            const mrow = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+            const m = kEnd > 0 ? scaleMaskMax(row, mrow, kEnd, scale) : -Infinity;
+            const lsePtr = lse + ((<usize>bh * Tq + i) << 2);
+            const prow = probs == 0 ? 0 : probs + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
+            if (m == -Infinity) {
+              zeroRange(row, 0, nP);
+              store<f32>(lsePtr, Infinity);
+              if (prow != 0) zeroRange(prow, 0, Tk);
+            } else {
+              const l = expSum(row, kEnd, m);
+              zeroRange(row, kEnd, nP);
+              il = 1 / l;
+              store<f32>(lsePtr, m + <f32>Math.log(<f64>l));
+              if (prow != 0) {
+                scaleRow(prow, row, kEnd, il);
+                zeroRange(prow, kEnd, Tk);
+              }
+            }
+            if (dropping) dropRow(pdRow, row, nP, key, thr, dscale, <u32>((bh * Tq + i) * Tk));
+          } else {
+            zeroRange(row, 0, nP);
+            if (dropping) zeroRange(pdRow, 0, nP);
+          }
+          store<f32>(INV_L + (<usize>r << 2), il);
+        }
+        // O tile = P'·V (unnormalised), then row i of out = OT[r]·(1/l).
+        const P = dropping ? PD : S;
+        for (let c = 0; c < DP; c += 8) {
+          tile4x8(P, P + sRow, P + 2 * sRow, P + 3 * sRow, VR + (<usize>c << 2), oRow, jEnd, OT + (<usize>c << 2), oRow);
+        }
+        for (let r = 0; r < rows; r++) {
+          const dst = out + ((<usize>(b * Tq + i0 + r) * HD + <usize>h * D) << 2);
+          scaleRow(dst, OT + <usize>r * oRow, D, load<f32>(INV_L + (<usize>r << 2)));
+        }
+      }
+    }
+  }
+}
+
+// ─── backward ───────────────────────────────────────────────────────────────
+
+/**
+ * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
+ * wanted; written in full) from q, k, v, out and dout ([B,Tq,H,D]), lse
+ * [B,H,Tq] and the mask. Every element of dq, dk, dv's heads is written.
+ */
+export function attention_bwd(
+  dq: usize, dk: usize, dv: usize, dmask: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
+  mask: usize, ws: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+): void {
+  if (B == 0 || H == 0) return;
+  layout(ws, Tk, D);
+  const TkP = up8(Tk), DP = up8(D);
+  const sRow = <usize>TkP << 2;
+  const oRow = <usize>DP << 2;
+  const dB = <usize>D << 2;
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const off = Tk - Tq;
+  const dropping = dropP > 0;
+  const key = mix(<u32>seed ^ 0x9e3779b9);
+  const thr = <u32>(<f64>dropP * 4294967296.0);
+  const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const hOff = <usize>h * D;
+      const qBase = q + ((<usize>b * sqB + hOff) << 2);
+      const dqBase = dq + ((<usize>b * sqB + hOff) << 2);
+      const kBase = k + ((<usize>b * skvB + hOff) << 2);
+      const vBase = v + ((<usize>b * skvB + hOff) << 2);
+      const bh = b * H + h;
+      if (Tq > 0) {
+        packPanels(KT, kBase, ldkvB, Tk, D);
+        packPanels(VT, vBase, ldkvB, Tk, D);
+        packRows(KR, kBase, ldkvB, Tk, D, DP);
+      }
+      memory.fill(DK, 0, <usize>TkP * oRow);
+      memory.fill(DV, 0, <usize>TkP * oRow);
+      for (let i0 = 0; i0 < Tq; i0 += BQ) {
+        const rows = min(BQ, Tq - i0);
+        const jEnd = causal != 0 ? clampi(i0 + rows + off, 0, Tk) : Tk;
+        const nP = up8(jEnd);
+        // The tile's q and dO rows, zero padded to DP (and zero rows past Tq).
+        for (let r = 0; r < BQ; r++) {
+          const qt = QT + <usize>r * oRow, gt = GT + <usize>r * oRow;
+          if (r < rows) {
+            const i = i0 + r;
+            memory.copy(qt, qBase + <usize>i * ldqB, dB);
+            memory.copy(gt, dout + ((<usize>(b * Tq + i) * HD + hOff) << 2), dB);
+            if (DP > D) {
+              memory.fill(qt + dB, 0, oRow - dB);
+              memory.fill(gt + dB, 0, oRow - dB);
+            }
+          } else {
+            memory.fill(qt, 0, oRow);
+            memory.fill(gt, 0, oRow);
+          }
+        }
+        if (jEnd > 0) {
+          for (let p = 0; p < nP; p += NK) {
+            const pOff = (<usize>p * D) << 2;
+            tile4x8(QT, QT + oRow, QT + 2 * oRow, QT + 3 * oRow, KT + pOff, NK << 2, D, S + (<usize>p << 2), sRow);
+            tile4x8(GT, GT + oRow, GT + 2 * oRow, GT + 3 * oRow, VT + pOff, NK << 2, D, DS + (<usize>p << 2), sRow);
+          }
+        }
+        for (let r = 0; r < BQ; r++) {
+          const srow = S + <usize>r * sRow;
+          const drow = DS + <usize>r * sRow;
+          const pdrow = PD + <usize>r * sRow;
+          if (r >= rows) {
+            zeroRange(srow, 0, nP);
+            zeroRange(drow, 0, nP);
+            if (dropping) zeroRange(pdrow, 0, nP);
+            continue;
+          }
+          const i = i0 + r;
+          const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
+          const mrow = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+          const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
+          const orow = out + ((<usize>(b * Tq + i) * HD + hOff) << 2);
+          const Di = dotRow(GT + <usize>r * oRow, orow, D);
+          const bytes = <usize>kEnd << 2;
+          const vs = vsplat(scale), vL = vsplat(L), vD = vsplat(Di);
+          const idx0 = <u32>((bh * Tq + i) * Tk);
+          let j: usize = 0;
+          for (; j + 16 <= bytes; j += 16) {
+            let s = f32x4.mul(v128.load(srow + j), vs);
+            if (mrow != 0) s = f32x4.add(s, v128.load(mrow + j));
+            const P = vexp(f32x4.sub(s, vL));
+            let dP = v128.load(drow + j);
+            if (dropping) {
+              const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+              v128.store(pdrow + j, f32x4.mul(P, ks));
+              dP = f32x4.mul(dP, ks);
+            }
+            v128.store(srow + j, P);
+            v128.store(drow + j, f32x4.mul(P, f32x4.sub(dP, vD)));
+          }
+          for (; j < bytes; j += 4) {
+            let s = load<f32>(srow + j) * scale;
+            if (mrow != 0) s += load<f32>(mrow + j);
+            const P = f32x4.extract_lane(vexp(vsplat(s - L)), 0);
+            let dP = load<f32>(drow + j);
+            if (dropping) {
+              const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+              store<f32>(pdrow + j, P * ks);
+              dP *= ks;
+            }
+            store<f32>(srow + j, P);
+            store<f32>(drow + j, P * (dP - Di));
+          }
+          zeroRange(srow, kEnd, nP);
+          zeroRange(drow, kEnd, nP);
+          if (dropping) zeroRange(pdrow, kEnd, nP);
+          if (dmask != 0) {
+            const dmrow = dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
+            if (kEnd > 0) memory.copy(dmrow, drow, bytes);
+            zeroRange(dmrow, kEnd, Tk);
+          }
+        }
+        // dQ tile = scale · dS·K
+        for (let c = 0; c < DP; c += 8) {
+          tile4x8(DS, DS + sRow, DS + 2 * sRow, DS + 3 * sRow, KR + (<usize>c << 2), oRow, jEnd, OT + (<usize>c << 2), oRow);
+        }
+        for (let r = 0; r < rows; r++) {
+          scaleRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, D, scale);
+        }
+        // dK += dSᵀ·Q,  dV += P'ᵀ·dO
+        if (jEnd > 0) {
+          rank4(DK, DS, sRow, QT, oRow, jEnd, DP);
+          rank4(DV, dropping ? PD : S, sRow, GT, oRow, jEnd, DP);
+        }
+      }
+      const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
+      const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
+      for (let j = 0; j < Tk; j++) {
+        scaleRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, D, scale);
+        memory.copy(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
+      }
+    }
+  }
+}
