@@ -41,20 +41,23 @@ import { vmadd, vsplat } from "./vmath";
   return p == 0 ? <f32>1.0 : load<f32>(p + off);
 }
 
-// Σ x and Σ (x − c)² over one row.
-function rowSum(x: usize, bytes: usize): f32 {
+// Σ (x − c) over one row (c = the row's first element: summing deviations
+// instead of raw values keeps rows with a large mean precise in float32).
+function rowSum(x: usize, bytes: usize, c: f32): f32 {
+  const vc = vsplat(c);
   let a0 = vsplat(0), a1 = vsplat(0);
   let i: usize = 0;
   for (; i + 32 <= bytes; i += 32) {
-    a0 = f32x4.add(a0, v128.load(x + i));
-    a1 = f32x4.add(a1, v128.load(x + i, 16));
+    a0 = f32x4.add(a0, f32x4.sub(v128.load(x + i), vc));
+    a1 = f32x4.add(a1, f32x4.sub(v128.load(x + i, 16), vc));
   }
-  for (; i + 16 <= bytes; i += 16) a0 = f32x4.add(a0, v128.load(x + i));
+  for (; i + 16 <= bytes; i += 16) a0 = f32x4.add(a0, f32x4.sub(v128.load(x + i), vc));
   let s = hsum(f32x4.add(a0, a1));
-  for (; i < bytes; i += 4) s += load<f32>(x + i);
+  for (; i < bytes; i += 4) s += load<f32>(x + i) - c;
   return s;
 }
 
+// Σ (x − c)² over one row.
 function rowSqDev(x: usize, bytes: usize, c: f32): f32 {
   const vc = vsplat(c);
   let a0 = vsplat(0), a1 = vsplat(0);
@@ -103,7 +106,8 @@ export function layernorm_fwd(
   const invN = <f32>(1.0 / <f64>n);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * bytes;
-    const mu = rowSum(x + off, bytes) * invN;
+    const c = n > 0 ? load<f32>(x + off) : <f32>0;
+    const mu = c + rowSum(x + off, bytes, c) * invN;
     const variance = rowSqDev(x + off, bytes, mu) * invN;
     const rs = <f32>(1.0 / Math.sqrt(<f64>variance + <f64>eps));
     store<f32>(mean + (<usize>r << 2), mu);

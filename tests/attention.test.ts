@@ -11,84 +11,8 @@ import { describe, expect, test } from 'vitest';
 import {
   backward, gradCheck, mul, noGrad, scaledDotProductAttention, ShapeError, tensor, tidy, ValueError, type Tensor,
 } from '../src/index.js';
+import { refAttention } from './attention-reference.js';
 import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
-
-interface RefOptions {
-  causal?: boolean;
-  mask?: Float32Array | null;
-  maskShape?: number[];
-  kpm?: number[] | null; // [B*Tk], nonzero = pad
-  scale?: number;
-}
-
-/** float64 attention: returns out [B,Tq,H,D], weights [B,H,Tq,Tk] and the gradients for dOut. */
-export function refAttention(
-  Q: ArrayLike<number>, K: ArrayLike<number>, V: ArrayLike<number>, B: number, H: number, Tq: number, Tk: number, D: number,
-  o: RefOptions = {}, dOut?: ArrayLike<number>,
-) {
-  const scale = o.scale ?? 1 / Math.sqrt(D);
-  const out = new Float64Array(B * Tq * H * D);
-  const W = new Float64Array(B * H * Tq * Tk);
-  const dQ = new Float64Array(Q.length), dK = new Float64Array(K.length), dV = new Float64Array(V.length);
-  const dM = new Float64Array(B * H * Tq * Tk);
-  const ms = o.maskShape ?? [];
-  const mIdx = (b: number, h: number, i: number, j: number) => {
-    const full = [b, h, i, j];
-    const r = ms.length;
-    let idx = 0;
-    for (let a = 0; a < r; a++) {
-      const dim = ms[a];
-      const ii = dim === 1 ? 0 : full[4 - r + a];
-      idx = idx * dim + ii;
-    }
-    return idx;
-  };
-  const qi = (b: number, t: number, h: number, d: number) => ((b * Tq + t) * H + h) * D + d;
-  const ki = (b: number, t: number, h: number, d: number) => ((b * Tk + t) * H + h) * D + d;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      for (let i = 0; i < Tq; i++) {
-        const s = new Float64Array(Tk).fill(-Infinity);
-        for (let j = 0; j < Tk; j++) {
-          if (o.causal && j > i + Tk - Tq) continue;
-          if (o.kpm && o.kpm[b * Tk + j]) continue;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += Q[qi(b, i, h, d)] * K[ki(b, j, h, d)];
-          s[j] = dot * scale + (o.mask ? o.mask[mIdx(b, h, i, j)] : 0);
-        }
-        const m = Math.max(...s);
-        const p = new Float64Array(Tk);
-        if (m !== -Infinity) {
-          let l = 0;
-          for (let j = 0; j < Tk; j++) l += (p[j] = Math.exp(s[j] - m));
-          for (let j = 0; j < Tk; j++) p[j] /= l;
-        }
-        for (let j = 0; j < Tk; j++) {
-          W[((b * H + h) * Tq + i) * Tk + j] = p[j];
-          for (let d = 0; d < D; d++) out[qi(b, i, h, d)] += p[j] * V[ki(b, j, h, d)];
-        }
-        if (dOut) {
-          const dp = new Float64Array(Tk);
-          let Di = 0;
-          for (let j = 0; j < Tk; j++) {
-            for (let d = 0; d < D; d++) dp[j] += dOut[qi(b, i, h, d)] * V[ki(b, j, h, d)];
-            Di += p[j] * dp[j];
-          }
-          for (let j = 0; j < Tk; j++) {
-            const ds = p[j] * (dp[j] - Di);
-            dM[((b * H + h) * Tq + i) * Tk + j] = ds;
-            for (let d = 0; d < D; d++) {
-              dQ[qi(b, i, h, d)] += scale * ds * K[ki(b, j, h, d)];
-              dK[ki(b, j, h, d)] += scale * ds * Q[qi(b, i, h, d)];
-              dV[ki(b, j, h, d)] += p[j] * dOut[qi(b, i, h, d)];
-            }
-          }
-        }
-      }
-    }
-  }
-  return { out, W, dQ, dK, dV, dM };
-}
 
 // [B, H, Tq, Tk, D]
 const SHAPES: [number, number, number, number, number][] = [
