@@ -32,7 +32,7 @@
  */
 
 import { noGrad } from '../autograd.js';
-import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { ConfigError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { gelu, geluTanh, relu, silu } from '../ops/activations.js';
 import { add, mul } from '../ops/arithmetic.js';
 import type { Tensor } from '../tensor.js';
@@ -102,6 +102,16 @@ const sub = (seed: number | undefined, k: number) => (seed === undefined ? undef
 function checkInput(where: string, name: string, x: Tensor, dModel: number): void {
   if (x.rank !== 3 || x.shape[2] !== dModel) {
     throw new ShapeError(`${where}: ${name} must be [B, T, ${dModel}]; got ${fmtShape(x.shape)}`);
+  }
+}
+
+/** Throws before any work when positions offset … offset+T−1 do not fit the positional table. */
+function checkLength(where: string, T: number, offset: number, maxLen: number): void {
+  if (offset + T > maxLen) {
+    throw new ValueError(
+      `${where}: sequence length ${T}` + (offset > 0 ? ` at offset ${offset} (positions up to ${offset + T - 1})` : '') +
+        ` is longer than the positional table (maxLen ${maxLen})`,
+    );
   }
 }
 
@@ -476,6 +486,7 @@ export class TransformerLM extends Module implements Decodable {
     checkTokenIds(where, ids, this.vocabSize);
     const cache = options.cache;
     const offset = cache?.length ?? 0;
+    checkLength(where, ids.shape[1], offset, this.maxLen);
     let x = this.positional.forward(this.tokenEmbedding.forward(ids), offset);
     this.layers.forEach((l, i) => {
       x = l.forward(x, undefined, {
@@ -561,6 +572,7 @@ export class Seq2SeqTransformer extends Module implements Decodable {
   private embed(e: Embedding, ids: Tensor, name: string, offset = 0): Tensor {
     if (ids.rank !== 2) throw new ShapeError(`Seq2SeqTransformer: ${name} ids must be [B, T]; got ${fmtShape(ids.shape)}`);
     checkTokenIds(`Seq2SeqTransformer (${name})`, ids, e.numEmbeddings);
+    checkLength(`Seq2SeqTransformer (${name})`, ids.shape[1], offset, this.maxLen);
     return this.positional.forward(mul(e.forward(ids), Math.sqrt(this.dModel)), offset);
   }
 

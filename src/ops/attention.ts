@@ -53,7 +53,7 @@ export interface AttentionOptions {
   scale?: number;
   /** Probability of dropping an attention weight, in [0, 1). Default 0. */
   dropout?: number;
-  /** Seed of the dropout mask. Default: drawn from the global generator. */
+  /** Seed of the dropout mask, an integer in [0, 2³²). Default: drawn from the global generator. */
   seed?: number;
   /** Also return the attention weights [B, H, Tq, Tk] (detached). Default false. */
   returnWeights?: boolean;
@@ -208,7 +208,7 @@ const attentionOp = defineOp<AttnSaved>({
       dq.ptr, dk.ptr, dv.ptr, dmaskFull?.ptr ?? 0, q.ptr, k.ptr, v.ptr, s.out.ptr, gy.ptr, s.lse.ptr,
       plan.used?.ptr ?? 0, ws?.ptr ?? 0,
       g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-      +s.causal, s.scale, s.dropout, s.seed,
+      +s.causal, s.scale, s.dropout, s.seed | 0,
     );
     ws?.dispose();
     const grads: (Tensor | null)[] = [dq, dk, dv];
@@ -256,7 +256,7 @@ export function resolveAttentionOptions(where: string, o: AttentionOptions, D: n
       throw new ValueError(`${where}: seed must be an integer in [0, 2^32); got ${o.seed}`);
     } else seed = o.seed;
   }
-  return { causal: o.causal === true, scale, dropout: p, seed: seed | 0, returnWeights: o.returnWeights === true };
+  return { causal: o.causal === true, scale, dropout: p, seed: seed >>> 0, returnWeights: o.returnWeights === true };
 }
 
 /**
@@ -277,7 +277,7 @@ export function attentionForwardRaw(
   be.k.attention_fwd(
     out.ptr, lse.ptr, weights?.ptr ?? 0, q, k, v, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
     g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-    +o.causal, o.scale, o.dropout, o.seed,
+    +o.causal, o.scale, o.dropout, o.seed | 0,
   );
   ws?.dispose();
   lse.dispose();
@@ -321,7 +321,7 @@ export function attentionImpl(where: string, q: Tensor, k: Tensor, v: Tensor, op
   be.k.attention_fwd(
     out.ptr, lse.ptr, weights?.ptr ?? 0, q.ptr, k.ptr, v.ptr, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
     g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-    +o.causal, o.scale, o.dropout, o.seed,
+    +o.causal, o.scale, o.dropout, o.seed | 0,
   );
   ws?.dispose();
   const hasMask = options.mask !== undefined;
