@@ -430,10 +430,10 @@ export function attention_fwd(
           if (r < rows) {
             const i = i0 + r;
             const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
-            const mrow = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+            const mrow: usize = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
             const m = kEnd > 0 ? scaleMaskMax(row, mrow, kEnd, scale) : -Infinity;
             const lsePtr = lse + ((<usize>bh * Tq + i) << 2);
-            const prow = probs == 0 ? 0 : probs + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
+            const prow: usize = probs == 0 ? 0 : probs + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
             if (m == -Infinity) {
               zeroRange(row, 0, nP);
               store<f32>(lsePtr, Infinity);
@@ -549,7 +549,7 @@ export function attention_bwd(
           }
           const i = i0 + r;
           const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
-          const mrow = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+          const mrow: usize = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
           const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
           const orow = out + ((<usize>(b * Tq + i) * HD + hOff) << 2);
           const Di = dotRow(GT + <usize>r * oRow, orow, D);
