@@ -17,7 +17,7 @@
 // Memory: the forward keeps only lse (one float per query row) for the
 // backward, which recomputes the scores tile by tile, so neither direction
 // ever holds a Tq×Tk matrix (unless the weights are requested: `probs`). Work
-// runs over tiles of BQ = 4 queries against all keys of the row at once: the
+// runs over tiles of BQ = 16 queries against all keys of the row at once: the
 // softmax of a tile is exact (no online rescaling), and the scratch is
 // O(Tk·D) per call. Fully masked rows give o = 0 and zero gradients (lse is
 // stored as +∞ so that P = e^{s − lse} = 0 in the backward).
@@ -36,8 +36,9 @@
 // SIMD: both products of a tile are a 4×8 register tile (eight f32x4
 // accumulators, as in gemm.ts): the scores against Kᵀ packed in panels of 8
 // keys, and P·V (and dS·K, dO·Vᵀ) against rows padded to DP = ⌈D/8⌉·8.
-// dK and dV accumulate rank-4 updates with the tile's four rows held in
-// registers.
+// dK and dV use a transposed 4×8 tile (4 keys × 8 columns, summed over the
+// 16 query rows of the tile). Each Kᵀ/Vᵀ panel and V/K column block is reused
+// by the tile's four row groups while it is in L1.
 //
 // Dropout reuses dropout.ts's counter-based hash of (seed, flat index of
 // (b, h, i, j) in [B, H, Tq, Tk]), so the backward regenerates the mask and
@@ -46,9 +47,9 @@
 // References: Vaswani et al., "Attention Is All You Need" (2017); Dao et al.,
 // "FlashAttention" (2022) for the lse-only saved state and the backward.
 
-import { vexp, vmadd, vsplat } from "./vmath";
+import { vexp, vlog, vmadd, vsplat } from "./vmath";
 
-const BQ: i32 = 4; // query rows per tile
+const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
 const NK: i32 = 8; // keys per packed panel
 
 @inline function up8(x: i32): i32 {
@@ -78,8 +79,8 @@ const NK: i32 = 8; // keys per packed panel
 let KT: usize = 0, VT: usize = 0, KR: usize = 0, VR: usize = 0, DK: usize = 0, DV: usize = 0;
 let S: usize = 0, DS: usize = 0, PD: usize = 0, QT: usize = 0, GT: usize = 0, OT: usize = 0;
 
-// 1/l of the forward tile's four rows.
-const INV_L: usize = memory.data(16, 16);
+// 1/l of the forward tile's rows.
+const INV_L: usize = memory.data(BQ * 4, 16);
 
 function layout(ws: usize, Tk: i32, D: i32): void {
   const TkP = <usize>up8(Tk), DP = <usize>up8(D), d = <usize>D;
@@ -191,10 +192,10 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
   for (let j = 0; j < nP; j++) {
     const t = dst + <usize>j * rowB;
     if (j < n) {
-      memory.copy(t, base + <usize>j * ld, dB);
-      if (DP > D) memory.fill(t + dB, 0, rowB - dB);
+      copyRow(t, base + <usize>j * ld, dB);
+      if (DP > D) zeroRow(t + dB, rowB - dB);
     } else {
-      memory.fill(t, 0, rowB);
+      zeroRow(t, rowB);
     }
   }
 }
@@ -242,38 +243,45 @@ function tile4x8(a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: 
   v128.store(dst, c31, 16);
 }
 
-// acc[j][0..DP] += Σ_r A[r][j]·T[r][0..DP] for j < n: a rank-4 update. A row r at
-// a + r·lda bytes (4 bytes per j); T row r at t + r·ldt bytes; acc rows DP floats.
-function rank4(acc: usize, a: usize, lda: usize, t: usize, ldt: usize, n: i32, DP: i32): void {
-  const rowB = <usize>DP << 2;
-  for (let c = 0; c < DP; c += 8) {
-    const o = <usize>c << 2;
-    const q00 = v128.load(t + o), q01 = v128.load(t + o, 16);
-    const q10 = v128.load(t + ldt + o), q11 = v128.load(t + ldt + o, 16);
-    const q20 = v128.load(t + 2 * ldt + o), q21 = v128.load(t + 2 * ldt + o, 16);
-    const q30 = v128.load(t + 3 * ldt + o), q31 = v128.load(t + 3 * ldt + o, 16);
-    let dst = acc + o;
-    let ap = a;
-    for (let j = 0; j < n; j++) {
-      let c0 = v128.load(dst), c1 = v128.load(dst, 16);
-      let s = v128.load32_splat(ap);
-      c0 = vmadd(s, q00, c0);
-      c1 = vmadd(s, q01, c1);
-      s = v128.load32_splat(ap + lda);
-      c0 = vmadd(s, q10, c0);
-      c1 = vmadd(s, q11, c1);
-      s = v128.load32_splat(ap + 2 * lda);
-      c0 = vmadd(s, q20, c0);
-      c1 = vmadd(s, q21, c1);
-      s = v128.load32_splat(ap + 3 * lda);
-      c0 = vmadd(s, q30, c0);
-      c1 = vmadd(s, q31, c1);
-      v128.store(dst, c0);
-      v128.store(dst, c1, 16);
-      dst += rowB;
-      ap += 4;
-    }
+// C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn: the transposed-A tile
+// behind dK += dSᵀ·Q and dV += P'ᵀ·dO, with k running over the tile's query
+// rows. A row k at a + k·lda (4 consecutive keys), B row k at b + k·bStride;
+// C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place.
+function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
+  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
+  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
+  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const av = v128.load(a);
+    let x = v128.shuffle<f32>(av, av, 0, 0, 0, 0);
+    c00 = vmadd(x, b0, c00);
+    c01 = vmadd(x, b1, c01);
+    x = v128.shuffle<f32>(av, av, 1, 1, 1, 1);
+    c10 = vmadd(x, b0, c10);
+    c11 = vmadd(x, b1, c11);
+    x = v128.shuffle<f32>(av, av, 2, 2, 2, 2);
+    c20 = vmadd(x, b0, c20);
+    c21 = vmadd(x, b1, c21);
+    x = v128.shuffle<f32>(av, av, 3, 3, 3, 3);
+    c30 = vmadd(x, b0, c30);
+    c31 = vmadd(x, b1, c31);
+    a += lda;
+    b += bStride;
   }
+  v128.store(dst, c00);
+  v128.store(dst, c01, 16);
+  dst += ldd;
+  v128.store(dst, c10);
+  v128.store(dst, c11, 16);
+  dst += ldd;
+  v128.store(dst, c20);
+  v128.store(dst, c21, 16);
+  dst += ldd;
+  v128.store(dst, c30);
+  v128.store(dst, c31, 16);
 }
 
 // ─── row helpers ────────────────────────────────────────────────────────────
@@ -358,8 +366,22 @@ function scaleRow(dst: usize, src: usize, n: i32, s: f32): void {
   for (; j < bytes; j += 4) store<f32>(dst + j, load<f32>(src + j) * s);
 }
 
+// Short rows (a head of D floats, a tile row): SIMD moves beat memory.copy/fill calls.
+function copyRow(dst: usize, src: usize, bytes: usize): void {
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) v128.store(dst + i, v128.load(src + i));
+  for (; i < bytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+}
+
+function zeroRow(dst: usize, bytes: usize): void {
+  const z = vsplat(0);
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) v128.store(dst + i, z);
+  for (; i < bytes; i += 4) store<f32>(dst + i, 0);
+}
+
 @inline function zeroRange(p: usize, from: i32, to: i32): void {
-  if (to > from) memory.fill(p + (<usize>from << 2), 0, <usize>(to - from) << 2);
+  if (to > from) zeroRow(p + (<usize>from << 2), <usize>(to - from) << 2);
 }
 
 @inline function clampi(x: i32, lo: i32, hi: i32): i32 {
@@ -407,23 +429,34 @@ export function attention_fwd(
       const kBase = k + ((<usize>b * skvB + <usize>h * D) << 2);
       const vBase = v + ((<usize>b * skvB + <usize>h * D) << 2);
       packPanels(KT, kBase, ldkvB, Tk, D);
-      packRows(VR, vBase, ldkvB, Tk, D, DP);
+      // V rows: read in place when D is a multiple of 8, else padded copies.
+      const direct = DP == D;
+      if (!direct) packRows(VR, vBase, ldkvB, Tk, D, DP);
+      const vRows = direct ? vBase : VR;
+      const vStride = direct ? ldkvB : oRow;
       const bh = b * H + h;
       for (let i0 = 0; i0 < Tq; i0 += BQ) {
         const rows = min(BQ, Tq - i0);
+        const groups = (rows + 3) >> 2; // 4-row groups in this tile
         const jEnd = causal != 0 ? clampi(i0 + rows + off, 0, Tk) : Tk;
         const nP = up8(jEnd);
         if (jEnd > 0) {
-          const a0 = qBase + <usize>i0 * ldqB;
-          const a1 = qBase + <usize>(i0 + min(1, rows - 1)) * ldqB;
-          const a2 = qBase + <usize>(i0 + min(2, rows - 1)) * ldqB;
-          const a3 = qBase + <usize>(i0 + min(3, rows - 1)) * ldqB;
+          // Each Kᵀ panel is loaded once for all groups (it stays in L1 across them).
           for (let p = 0; p < nP; p += NK) {
-            tile4x8(a0, a1, a2, a3, KT + ((<usize>p * D) << 2), NK << 2, D, S + (<usize>p << 2), sRow);
+            const panel = KT + ((<usize>p * D) << 2);
+            for (let g = 0; g < groups; g++) {
+              const r0 = g << 2;
+              const last = rows - 1;
+              const a0 = qBase + <usize>(i0 + r0) * ldqB;
+              const a1 = qBase + <usize>(i0 + min(r0 + 1, last)) * ldqB;
+              const a2 = qBase + <usize>(i0 + min(r0 + 2, last)) * ldqB;
+              const a3 = qBase + <usize>(i0 + min(r0 + 3, last)) * ldqB;
+              tile4x8(a0, a1, a2, a3, panel, NK << 2, D, S + <usize>r0 * sRow + (<usize>p << 2), sRow);
+            }
           }
         }
         // Softmax of each row (unnormalised: P·V is scaled by 1/l at the end).
-        for (let r = 0; r < BQ; r++) {
+        for (let r = 0; r < groups << 2; r++) {
           const row = S + <usize>r * sRow;
           const pdRow = PD + <usize>r * sRow;
           let il: f32 = 0;
@@ -442,7 +475,7 @@ export function attention_fwd(
               const l = expSum(row, kEnd, m);
               zeroRange(row, kEnd, nP);
               il = 1 / l;
-              store<f32>(lsePtr, m + <f32>Math.log(<f64>l));
+              store<f32>(lsePtr, m + f32x4.extract_lane(vlog(vsplat(l)), 0));
               if (prow != 0) {
                 scaleRow(prow, row, kEnd, il);
                 zeroRange(prow, kEnd, Tk);
@@ -458,7 +491,10 @@ export function attention_fwd(
         // O tile = P'·V (unnormalised), then row i of out = OT[r]·(1/l).
         const P = dropping ? PD : S;
         for (let c = 0; c < DP; c += 8) {
-          tile4x8(P, P + sRow, P + 2 * sRow, P + 3 * sRow, VR + (<usize>c << 2), oRow, jEnd, OT + (<usize>c << 2), oRow);
+          for (let g = 0; g < groups; g++) {
+            const pr = P + <usize>(g << 2) * sRow;
+            tile4x8(pr, pr + sRow, pr + 2 * sRow, pr + 3 * sRow, vRows + (<usize>c << 2), vStride, jEnd, OT + <usize>(g << 2) * oRow + (<usize>c << 2), oRow);
+          }
         }
         for (let r = 0; r < rows; r++) {
           const dst = out + ((<usize>(b * Tq + i0 + r) * HD + <usize>h * D) << 2);
@@ -470,6 +506,46 @@ export function attention_fwd(
 }
 
 // ─── backward ───────────────────────────────────────────────────────────────
+
+// One row of the backward once the tile's raw scores (srow) and dP' (drow)
+// are known: P = e^{s·scale + mask − L}, P' = P·keep/(1 − p) into pdrow,
+// dS = P·(dP'·keep/(1 − p) − Di) into drow, P into srow, for j < kEnd.
+// hasMask and drop are compile-time constants at every call site, so each
+// of the four variants is a branch-free loop.
+@inline function rowBackward(
+  srow: usize, drow: usize, pdrow: usize, mrow: usize, kEnd: i32, scale: f32, L: f32, Di: f32,
+  key: u32, thr: u32, dscale: f32, idx0: u32, hasMask: bool, drop: bool,
+): void {
+  const bytes = <usize>kEnd << 2;
+  const vs = vsplat(scale), vL = vsplat(L), vD = vsplat(Di);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) {
+    let x = f32x4.mul(v128.load(srow + j), vs);
+    if (hasMask) x = f32x4.add(x, v128.load(mrow + j));
+    const P = vexp(f32x4.sub(x, vL));
+    let dP = v128.load(drow + j);
+    if (drop) {
+      const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+      v128.store(pdrow + j, f32x4.mul(P, ks));
+      dP = f32x4.mul(dP, ks);
+    }
+    v128.store(srow + j, P);
+    v128.store(drow + j, f32x4.mul(P, f32x4.sub(dP, vD)));
+  }
+  for (; j < bytes; j += 4) {
+    let x = load<f32>(srow + j) * scale;
+    if (hasMask) x += load<f32>(mrow + j);
+    const P = f32x4.extract_lane(vexp(vsplat(x - L)), 0);
+    let dP = load<f32>(drow + j);
+    if (drop) {
+      const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+      store<f32>(pdrow + j, P * ks);
+      dP *= ks;
+    }
+    store<f32>(srow + j, P);
+    store<f32>(drow + j, P * (dP - Di));
+  }
+}
 
 /**
  * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
@@ -490,11 +566,15 @@ export function attention_bwd(
   const dB = <usize>D << 2;
   const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
   const HD = H * D;
+  const ldoB = <usize>HD << 2; // row stride of out and dout
   const off = Tk - Tq;
   const dropping = dropP > 0;
+  const hasMask = mask != 0;
   const key = mix(<u32>seed ^ 0x9e3779b9);
   const thr = <u32>(<f64>dropP * 4294967296.0);
   const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
+  // With D a multiple of 8, rows of K, Q and dO are read in place (no padded copies).
+  const direct = DP == D;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hOff = <usize>h * D;
@@ -502,42 +582,58 @@ export function attention_bwd(
       const dqBase = dq + ((<usize>b * sqB + hOff) << 2);
       const kBase = k + ((<usize>b * skvB + hOff) << 2);
       const vBase = v + ((<usize>b * skvB + hOff) << 2);
+      const gBase = dout + ((<usize>b * Tq * HD + hOff) << 2);
       const bh = b * H + h;
       if (Tq > 0) {
         packPanels(KT, kBase, ldkvB, Tk, D);
         packPanels(VT, vBase, ldkvB, Tk, D);
-        packRows(KR, kBase, ldkvB, Tk, D, DP);
+        if (!direct) packRows(KR, kBase, ldkvB, Tk, D, DP);
       }
-      memory.fill(DK, 0, <usize>TkP * oRow);
-      memory.fill(DV, 0, <usize>TkP * oRow);
+      const kRows = direct ? kBase : KR;
+      const kStride = direct ? ldkvB : oRow;
+      zeroRow(DK, <usize>TkP * oRow);
+      zeroRow(DV, <usize>TkP * oRow);
       for (let i0 = 0; i0 < Tq; i0 += BQ) {
         const rows = min(BQ, Tq - i0);
+        const groups = (rows + 3) >> 2;
+        const R = groups << 2; // rows computed (a multiple of 4; rows past Tq are zero)
         const jEnd = causal != 0 ? clampi(i0 + rows + off, 0, Tk) : Tk;
         const nP = up8(jEnd);
-        // The tile's q and dO rows, zero padded to DP (and zero rows past Tq).
-        for (let r = 0; r < BQ; r++) {
-          const qt = QT + <usize>r * oRow, gt = GT + <usize>r * oRow;
-          if (r < rows) {
-            const i = i0 + r;
-            memory.copy(qt, qBase + <usize>i * ldqB, dB);
-            memory.copy(gt, dout + ((<usize>(b * Tq + i) * HD + hOff) << 2), dB);
-            if (DP > D) {
-              memory.fill(qt + dB, 0, oRow - dB);
-              memory.fill(gt + dB, 0, oRow - dB);
+        // The tile's q and dO rows: in place, or zero-padded copies (partial tiles, D not a multiple of 8).
+        let qt = QT, ldqt = oRow, gt = GT, ldgt = oRow;
+        if (direct && rows == R) {
+          qt = qBase + <usize>i0 * ldqB;
+          ldqt = ldqB;
+          gt = gBase + <usize>i0 * ldoB;
+          ldgt = ldoB;
+        } else {
+          for (let r = 0; r < R; r++) {
+            const qr = QT + <usize>r * oRow, gr = GT + <usize>r * oRow;
+            if (r < rows) {
+              copyRow(qr, qBase + <usize>(i0 + r) * ldqB, dB);
+              copyRow(gr, gBase + <usize>(i0 + r) * ldoB, dB);
+              if (DP > D) {
+                zeroRow(qr + dB, oRow - dB);
+                zeroRow(gr + dB, oRow - dB);
+              }
+            } else {
+              zeroRow(qr, oRow);
+              zeroRow(gr, oRow);
             }
-          } else {
-            memory.fill(qt, 0, oRow);
-            memory.fill(gt, 0, oRow);
           }
         }
         if (jEnd > 0) {
           for (let p = 0; p < nP; p += NK) {
             const pOff = (<usize>p * D) << 2;
-            tile4x8(QT, QT + oRow, QT + 2 * oRow, QT + 3 * oRow, KT + pOff, NK << 2, D, S + (<usize>p << 2), sRow);
-            tile4x8(GT, GT + oRow, GT + 2 * oRow, GT + 3 * oRow, VT + pOff, NK << 2, D, DS + (<usize>p << 2), sRow);
+            for (let g = 0; g < groups; g++) {
+              const q0 = qt + <usize>(g << 2) * ldqt, g0 = gt + <usize>(g << 2) * ldgt;
+              const sOff = <usize>(g << 2) * sRow + (<usize>p << 2);
+              tile4x8(q0, q0 + ldqt, q0 + 2 * ldqt, q0 + 3 * ldqt, KT + pOff, NK << 2, D, S + sOff, sRow);
+              tile4x8(g0, g0 + ldgt, g0 + 2 * ldgt, g0 + 3 * ldgt, VT + pOff, NK << 2, D, DS + sOff, sRow);
+            }
           }
         }
-        for (let r = 0; r < BQ; r++) {
+        for (let r = 0; r < R; r++) {
           const srow = S + <usize>r * sRow;
           const drow = DS + <usize>r * sRow;
           const pdrow = PD + <usize>r * sRow;
@@ -549,67 +645,56 @@ export function attention_bwd(
           }
           const i = i0 + r;
           const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
-          const mrow: usize = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+          const mrow: usize = hasMask ? mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2) : 0;
           const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
-          const orow = out + ((<usize>(b * Tq + i) * HD + hOff) << 2);
-          const Di = dotRow(GT + <usize>r * oRow, orow, D);
-          const bytes = <usize>kEnd << 2;
-          const vs = vsplat(scale), vL = vsplat(L), vD = vsplat(Di);
+          const Di = dotRow(gt + <usize>r * ldgt, out + ((<usize>(b * Tq + i) * HD + hOff) << 2), D);
           const idx0 = <u32>((bh * Tq + i) * Tk);
-          let j: usize = 0;
-          for (; j + 16 <= bytes; j += 16) {
-            let s = f32x4.mul(v128.load(srow + j), vs);
-            if (mrow != 0) s = f32x4.add(s, v128.load(mrow + j));
-            const P = vexp(f32x4.sub(s, vL));
-            let dP = v128.load(drow + j);
-            if (dropping) {
-              const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
-              v128.store(pdrow + j, f32x4.mul(P, ks));
-              dP = f32x4.mul(dP, ks);
-            }
-            v128.store(srow + j, P);
-            v128.store(drow + j, f32x4.mul(P, f32x4.sub(dP, vD)));
-          }
-          for (; j < bytes; j += 4) {
-            let s = load<f32>(srow + j) * scale;
-            if (mrow != 0) s += load<f32>(mrow + j);
-            const P = f32x4.extract_lane(vexp(vsplat(s - L)), 0);
-            let dP = load<f32>(drow + j);
-            if (dropping) {
-              const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
-              store<f32>(pdrow + j, P * ks);
-              dP *= ks;
-            }
-            store<f32>(srow + j, P);
-            store<f32>(drow + j, P * (dP - Di));
+          if (hasMask) {
+            if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, true);
+            else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, false);
+          } else {
+            if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, true);
+            else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, false);
           }
           zeroRange(srow, kEnd, nP);
           zeroRange(drow, kEnd, nP);
           if (dropping) zeroRange(pdrow, kEnd, nP);
           if (dmask != 0) {
             const dmrow = dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
-            if (kEnd > 0) memory.copy(dmrow, drow, bytes);
+            if (kEnd > 0) copyRow(dmrow, drow, <usize>kEnd << 2);
             zeroRange(dmrow, kEnd, Tk);
           }
         }
-        // dQ tile = scale · dS·K
-        for (let c = 0; c < DP; c += 8) {
-          tile4x8(DS, DS + sRow, DS + 2 * sRow, DS + 3 * sRow, KR + (<usize>c << 2), oRow, jEnd, OT + (<usize>c << 2), oRow);
+        if (jEnd > 0) {
+          // dQ tile = scale · dS·K
+          for (let c = 0; c < DP; c += 8) {
+            for (let g = 0; g < groups; g++) {
+              const d0 = DS + <usize>(g << 2) * sRow;
+              tile4x8(d0, d0 + sRow, d0 + 2 * sRow, d0 + 3 * sRow, kRows + (<usize>c << 2), kStride, jEnd, OT + <usize>(g << 2) * oRow + (<usize>c << 2), oRow);
+            }
+          }
+          // dK += dSᵀ·Q,  dV += P'ᵀ·dO: 4 keys × 8 columns per register tile, summed over the R rows.
+          const P = dropping ? PD : S;
+          for (let j0 = 0; j0 < jEnd; j0 += 4) {
+            const jOff = <usize>j0 << 2;
+            for (let c = 0; c < DP; c += 8) {
+              const cOff = <usize>c << 2;
+              tile4x8T(DS + jOff, sRow, qt + cOff, ldqt, R, DK + <usize>j0 * oRow + cOff, oRow);
+              tile4x8T(P + jOff, sRow, gt + cOff, ldgt, R, DV + <usize>j0 * oRow + cOff, oRow);
+            }
+          }
+        } else {
+          for (let r = 0; r < R; r++) zeroRow(OT + <usize>r * oRow, oRow);
         }
         for (let r = 0; r < rows; r++) {
           scaleRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, D, scale);
-        }
-        // dK += dSᵀ·Q,  dV += P'ᵀ·dO
-        if (jEnd > 0) {
-          rank4(DK, DS, sRow, QT, oRow, jEnd, DP);
-          rank4(DV, dropping ? PD : S, sRow, GT, oRow, jEnd, DP);
         }
       }
       const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
       const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
       for (let j = 0; j < Tk; j++) {
         scaleRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, D, scale);
-        memory.copy(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
+        copyRow(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
       }
     }
   }

@@ -25,7 +25,7 @@ function at(p: usize, i: i32): f64 {
 }
 function wsBytes(Tk: i32, D: i32): i32 {
   const TkP = (Tk + 7) & ~7, DP = (D + 7) & ~7;
-  return 4 * (2 * D * TkP + 4 * TkP * DP + 3 * 4 * TkP + 3 * 4 * DP);
+  return 4 * (2 * D * TkP + 4 * TkP * DP + 3 * 16 * TkP + 3 * 16 * DP);
 }
 
 // One case: Q in a buffer with row stride ldq (elements) at column offset 0;

@@ -90,7 +90,7 @@ export interface AttentionGeometry {
 export function attentionWorkspaceBytes(Tk: number, D: number): number {
   const up8 = (x: number) => Math.ceil(x / 8) * 8;
   const TkP = up8(Tk), DP = up8(D);
-  return 4 * (2 * D * TkP + 4 * TkP * DP + 3 * 4 * TkP + 3 * 4 * DP);
+  return 4 * (2 * D * TkP + 4 * TkP * DP + 3 * 16 * TkP + 3 * 16 * DP);
 }
 
 /** @internal Scratch for one kernel call: a heap block on wasm, nothing on js (its kernels keep typed arrays). */
