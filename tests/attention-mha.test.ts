@@ -87,6 +87,35 @@ describe.each(EACH_BACKEND)('MultiHeadAttention on %s', (_name, be) => {
     );
   });
 
+  test('self-attention through the fused [wq | wk | wv] projection equals the three separate projections', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const m = new MultiHeadAttention(16, 4, { seed: 9 });
+        for (const b of [m.bq!, m.bk!, m.bv!, m.bo!]) be.heap.f32.set(randomArray(16, b.id), b.ptr >>> 2);
+        const X = randomArray(3 * 6 * 16, 20), G = randomArray(3 * 6 * 16, 21);
+        const run = (separate: boolean) => {
+          const x = tensor(X, [3, 6, 16], { requiresGrad: true });
+          // A distinct tensor with the same values takes the general (cross-attention) path.
+          const kv = separate ? tensor(X, [3, 6, 16], { requiresGrad: true }) : undefined;
+          const mask = tensor(randomArray(6 * 6, 22), [6, 6]);
+          const y = m.forward(x, kv, kv, { mask, causal: true });
+          backward(y, tensor(G, [3, 6, 16]));
+          const dx = values(x.grad!);
+          if (kv) values(kv.grad!).forEach((g, i) => (dx[i] += g));
+          const r = [values(y), dx, ...m.parameters().map((p) => values(p.grad!))];
+          for (const p of m.parameters()) {
+            p.grad!.dispose();
+            p.grad = null;
+          }
+          return r;
+        };
+        const fused = run(false), separate = run(true);
+        fused.forEach((a, i) => expectClose(a, separate[i], 1e-5));
+        m.dispose();
+      }),
+    );
+  });
+
   test('headWeights(h) are the columns of wq/wk/wv and the rows of wo of that head', () => {
     withBackend(be, () =>
       tidy(() => {

@@ -28,7 +28,10 @@
  * uniform ±1/√d (its Linear default), every bias zero.
  *
  * Layout: Q, K, V stay [B, T, dModel] and are read by the kernel as
- * [B, T, H, dHead] views, so no permute copies happen around attention.
+ * [B, T, H, dHead] views, so no permute copies happen around attention. In
+ * self-attention (key = value = query) the three projections run as one GEMM
+ * over [wq | wk | wv] into a [B, T, 3·dModel] buffer that the kernel reads in
+ * place; the backward is one GEMM for dX and one for the stacked dW.
  *
  * Self-attention: forward(x). Cross-attention: forward(query, memory) with
  * key = value = memory of another length. Masks (mask, keyPaddingMask,
@@ -45,7 +48,8 @@ import { noGrad } from '../autograd.js';
 import { ConfigError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { getInitializer } from '../init.js';
 import {
-  attentionForwardRaw, attentionImpl, checkAttentionMasks, resolveAttentionOptions, type AttentionResult,
+  attentionForwardRaw, attentionImpl, attentionPackedImpl, checkAttentionMasks, qkvProjection, resolveAttentionOptions,
+  type AttentionResult,
 } from '../ops/attention.js';
 import { zeros } from '../ops/creation.js';
 import { linear } from '../ops/linear.js';
@@ -241,20 +245,27 @@ export class MultiHeadAttention extends Module {
 
     let out: Tensor;
     let weights: Tensor | null = null;
-    if (cache === undefined) {
+    const attnOptions = {
+      mask: options.mask, keyPaddingMask: options.keyPaddingMask, causal: o.causal, dropout: o.dropout,
+      ...(o.dropout > 0 ? { seed: o.seed } : {}), returnWeights: o.returnWeights,
+    };
+    const split = (r: Tensor | AttentionResult) => {
+      if (o.returnWeights) {
+        const rr = r as AttentionResult;
+        weights = rr.weights;
+        return rr.output;
+      }
+      return r as Tensor;
+    };
+    if (cache === undefined && key === query && value === query && this.kdim === dModel && this.vdim === dModel) {
+      // Self-attention: Q, K and V from one GEMM over [wq | wk | wv], read in place by the kernel.
+      const qkv = qkvProjection(query, this.wq, this.wk, this.wv, this.bq, this.bk, this.bv);
+      out = split(attentionPackedImpl(where, qkv, H, attnOptions));
+    } else if (cache === undefined) {
       const q = reshape(linear(query, this.wq, this.bq), [B, Tq, H, this.headDim]);
       const k = reshape(linear(key, this.wk, this.bk), [B, Tk, H, this.headDim]);
       const v = reshape(linear(value, this.wv, this.bv), [B, Tk, H, this.headDim]);
-      const r = attentionImpl(where, q, k, v, {
-        mask: options.mask, keyPaddingMask: options.keyPaddingMask, causal: o.causal, dropout: o.dropout,
-        ...(o.dropout > 0 ? { seed: o.seed } : {}), returnWeights: o.returnWeights,
-      });
-      if (o.returnWeights) {
-        const rr = r as AttentionResult;
-        out = rr.output;
-        weights = rr.weights;
-      } else out = r as Tensor;
-      out = reshape(out, [B, Tq, dModel]);
+      out = reshape(split(attentionImpl(where, q, k, v, attnOptions)), [B, Tq, dModel]);
     } else {
       ({ out, weights } = noGrad(() => this.cachedAttention(query, key!, value!, cache, Tk, o, options)));
     }

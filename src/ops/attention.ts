@@ -182,6 +182,8 @@ function planMask(be: Backend, B: number, H: number, Tq: number, Tk: number, mas
 
 interface AttnSaved {
   g: AttentionGeometry;
+  /** Q, K, V are the three column blocks of one [B, T, 3·H·D] input (self-attention's fused projection). */
+  packed: boolean;
   lse: Tensor;
   out: Tensor;
   plan: MaskPlan;
@@ -195,24 +197,24 @@ interface AttnSaved {
 const attentionOp = defineOp<AttnSaved>({
   name: 'scaled_dot_product_attention',
   backward: (gy, { inputs, saved: s }, needs) => {
-    const [q, k, v] = inputs;
     const be = gy.backend;
     const { g, plan } = s;
-    const dq = empty(q.shape, { backend: be });
-    const dk = empty(k.shape, { backend: be });
-    const dv = empty(v.shape, { backend: be });
-    const wantMask = s.hasMask && needs[3];
+    const nIn = s.packed ? 1 : 3;
+    const grads: (Tensor | null)[] = inputs.slice(0, nIn).map((t) => empty(t.shape, { backend: be }));
+    const wantMask = s.hasMask && needs[nIn];
     const dmaskFull = wantMask ? empty([g.B, g.H, g.Tq, g.Tk], { backend: be }) : null;
     const ws = attentionWorkspace(be, g.Tk, g.D);
+    // Packed: dq, dk, dv are the column blocks of one [B, T, 3·H·D] gradient (every element is written).
+    const hd4 = 4 * g.H * g.D;
+    const [q, k, v] = s.packed ? [inputs[0].ptr, inputs[0].ptr + hd4, inputs[0].ptr + 2 * hd4] : inputs.slice(0, 3).map((t) => t.ptr);
+    const [dq, dk, dv] = s.packed ? [grads[0]!.ptr, grads[0]!.ptr + hd4, grads[0]!.ptr + 2 * hd4] : grads.map((t) => t!.ptr);
     be.k.attention_bwd(
-      dq.ptr, dk.ptr, dv.ptr, dmaskFull?.ptr ?? 0, q.ptr, k.ptr, v.ptr, s.out.ptr, gy.ptr, s.lse.ptr,
-      plan.used?.ptr ?? 0, ws?.ptr ?? 0,
+      dq, dk, dv, dmaskFull?.ptr ?? 0, q, k, v, s.out.ptr, gy.ptr, s.lse.ptr, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
       g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
       +s.causal, s.scale, s.dropout, s.seed | 0,
     );
     ws?.dispose();
-    const grads: (Tensor | null)[] = [dq, dk, dv];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < nIn; i++) {
       if (!needs[i]) {
         grads[i]!.dispose();
         grads[i] = null;
@@ -221,7 +223,7 @@ const attentionOp = defineOp<AttnSaved>({
     if (s.hasMask) {
       let dm: Tensor | null = null;
       if (dmaskFull) {
-        const mask = inputs[3];
+        const mask = inputs[nIn];
         dm = sameShape(dmaskFull.shape, mask.shape) ? dmaskFull : sumTo(dmaskFull, mask.shape);
         if (dm !== dmaskFull) dmaskFull.dispose();
       }
@@ -302,32 +304,136 @@ export function attentionGeometry(where: string, q: Tensor, k: Tensor, v: Tensor
   return { B, H, Tq, Tk, D, ldq: H * D, sqB: Tq * H * D, ldkv: H * D, skvB: Tk * H * D };
 }
 
+/** Runs the forward kernel and records the op (inputs already validated). */
+function runAttention(
+  where: string, inputs: Tensor[], ptrs: [number, number, number], g: AttentionGeometry, outShape: readonly number[],
+  options: AttentionOptions, packed: boolean,
+): AttentionResult | Tensor {
+  const o = resolveAttentionOptions(where, options, g.D);
+  checkAttentionMasks(where, g.B, g.H, g.Tq, g.Tk, options.mask, options.keyPaddingMask);
+  const kpm = options.keyPaddingMask;
+  if (kpm && kpm.dtype !== 'int32' && kpm.dtype !== 'float32') throw new DTypeError(`${where}: keyPaddingMask must be int32 or float32`);
+  const be = inputs[0].backend;
+  const plan = planMask(be, g.B, g.H, g.Tq, g.Tk, options.mask, kpm);
+  const out = empty(outShape, { backend: be });
+  const lse = empty([g.B * g.H * g.Tq], { backend: be });
+  const weights = o.returnWeights ? empty([g.B, g.H, g.Tq, g.Tk], { backend: be }) : null;
+  const ws = attentionWorkspace(be, g.Tk, g.D);
+  be.k.attention_fwd(
+    out.ptr, lse.ptr, weights?.ptr ?? 0, ptrs[0], ptrs[1], ptrs[2], plan.used?.ptr ?? 0, ws?.ptr ?? 0,
+    g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
+    +o.causal, o.scale, o.dropout, o.seed | 0,
+  );
+  ws?.dispose();
+  const hasMask = options.mask !== undefined;
+  const saved: AttnSaved = {
+    g, packed, lse, out, plan, hasMask, causal: o.causal, scale: o.scale, dropout: o.dropout, seed: o.seed,
+  };
+  const output = record(attentionOp, out, hasMask ? [...inputs, options.mask!] : inputs, saved, [lse, ...plan.made]);
+  return weights ? { output, weights } : output;
+}
+
 /** @internal The op with a caller-chosen name for messages (MultiHeadAttention uses it). */
 export function attentionImpl(where: string, q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): AttentionResult | Tensor {
   const inputs = [q, k, v];
   checkBackends(where, ...inputs, ...(options.mask ? [options.mask] : []), ...(options.keyPaddingMask ? [options.keyPaddingMask] : []));
   checkFloat(where, ...inputs);
   const g = attentionGeometry(where, q, k, v);
-  const o = resolveAttentionOptions(where, options, g.D);
-  checkAttentionMasks(where, g.B, g.H, g.Tq, g.Tk, options.mask, options.keyPaddingMask);
-  const kpm = options.keyPaddingMask;
-  if (kpm && kpm.dtype !== 'int32' && kpm.dtype !== 'float32') throw new DTypeError(`${where}: keyPaddingMask must be int32 or float32`);
-  const be = q.backend;
-  const plan = planMask(be, g.B, g.H, g.Tq, g.Tk, options.mask, kpm);
-  const out = empty(q.shape, { backend: be });
-  const lse = empty([g.B * g.H * g.Tq], { backend: be });
-  const weights = o.returnWeights ? empty([g.B, g.H, g.Tq, g.Tk], { backend: be }) : null;
-  const ws = attentionWorkspace(be, g.Tk, g.D);
-  be.k.attention_fwd(
-    out.ptr, lse.ptr, weights?.ptr ?? 0, q.ptr, k.ptr, v.ptr, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
-    g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-    +o.causal, o.scale, o.dropout, o.seed | 0,
-  );
-  ws?.dispose();
-  const hasMask = options.mask !== undefined;
-  const saved: AttnSaved = { g, lse, out, plan, hasMask, causal: o.causal, scale: o.scale, dropout: o.dropout, seed: o.seed };
-  const output = record(attentionOp, out, hasMask ? [...inputs, options.mask!] : inputs, saved, [lse, ...plan.made]);
-  return weights ? { output, weights } : output;
+  return runAttention(where, inputs, [q.ptr, k.ptr, v.ptr], g, q.shape, options, false);
+}
+
+/**
+ * @internal Self-attention over a packed projection qkv [B, T, 3·H·D] (Q, K,
+ * V as its three column blocks, heads inside each) → [B, T, H·D]. The kernels
+ * read the blocks in place (row stride 3·H·D) and the backward writes one
+ * [B, T, 3·H·D] gradient, so the three projections run as one GEMM each way.
+ */
+export function attentionPackedImpl(where: string, qkv: Tensor, H: number, options: AttentionOptions): AttentionResult | Tensor {
+  checkBackends(where, qkv, ...(options.mask ? [options.mask] : []), ...(options.keyPaddingMask ? [options.keyPaddingMask] : []));
+  checkFloat(where, qkv);
+  if (qkv.rank !== 3 || qkv.shape[2] % (3 * H) !== 0) {
+    throw new ShapeError(`${where}: the packed projection must be [B, T, 3·H·D] with H = ${H}; got ${fmtShape(qkv.shape)}`);
+  }
+  const [B, T, C] = qkv.shape;
+  const HD = C / 3;
+  const g: AttentionGeometry = { B, H, Tq: T, Tk: T, D: HD / H, ldq: C, sqB: T * C, ldkv: C, skvB: T * C };
+  return runAttention(where, [qkv], [qkv.ptr, qkv.ptr + 4 * HD, qkv.ptr + 8 * HD], g, [B, T, HD], options, true);
+}
+
+interface QkvSaved {
+  wcat: Tensor;
+  inF: number;
+  d: number;
+  hasBias: boolean;
+}
+
+const qkvProjectionOp = defineOp<QkvSaved>({
+  name: 'qkv_projection',
+  backward: (gy, { inputs, saved: s }, needs) => {
+    const be = gy.backend;
+    const x = inputs[0];
+    const { inF, d, wcat } = s;
+    const C = 3 * d;
+    const rows = x.size / inF;
+    const grads: (Tensor | null)[] = [null, null, null, null];
+    if (needs[0]) {
+      const dx = empty(x.shape, { backend: be });
+      be.k.gemm(dx.ptr, gy.ptr, wcat.ptr, be.gemmWs, rows, inF, C, C, C, inF, 0, 1, 1, 0); // dX = dY·Wcatᵀ
+      grads[0] = dx;
+    }
+    if (needs[1] || needs[2] || needs[3]) {
+      const dw = empty([inF, C], { backend: be });
+      be.k.gemm(dw.ptr, x.ptr, gy.ptr, be.gemmWs, inF, C, rows, inF, C, C, 1, 0, 1, 0); // dWcat = Xᵀ·dY
+      for (let i = 0; i < 3; i++) {
+        if (!needs[1 + i]) continue;
+        const w = empty([inF, d], { backend: be });
+        be.k.copy_strided(w.ptr, dw.ptr + 4 * i * d, 1, 1, inF, d, 0, 0, d, 1, 0, 0, C, 1);
+        grads[1 + i] = w;
+      }
+      dw.dispose();
+    }
+    if (s.hasBias) {
+      const db = empty([C], { backend: be });
+      be.k.sum_axis(db.ptr, gy.ptr, 1, rows, C);
+      for (let i = 0; i < 3; i++) {
+        if (!needs[4 + i]) {
+          grads.push(null);
+          continue;
+        }
+        const b = empty([d], { backend: be });
+        be.k.copy_f32(b.ptr, db.ptr + 4 * i * d, d);
+        grads.push(b);
+      }
+      db.dispose();
+    }
+    return grads;
+  },
+});
+
+/**
+ * @internal x·[wq | wk | wv] + [bq | bk | bv] as one GEMM: x [..., in], each
+ * w [in, d], each b [d] (all or none) → [..., 3·d]. The concatenated weight is
+ * built per call (3·in·d floats, negligible next to the product) and kept for
+ * the backward, which runs one GEMM for dX and one for the stacked dW.
+ */
+export function qkvProjection(x: Tensor, wq: Tensor, wk: Tensor, wv: Tensor, bq?: Tensor, bk?: Tensor, bv?: Tensor): Tensor {
+  const be = x.backend;
+  const [inF, d] = wq.shape;
+  const C = 3 * d;
+  const rows = x.size / inF;
+  const wcat = empty([inF, C], { backend: be });
+  [wq, wk, wv].forEach((w, i) => be.k.copy_strided(wcat.ptr + 4 * i * d, w.ptr, 1, 1, inF, d, 0, 0, C, 1, 0, 0, d, 1));
+  const y = empty([...x.shape.slice(0, -1), C], { backend: be });
+  const hasBias = bq !== undefined;
+  if (hasBias) {
+    const bcat = empty([C], { backend: be });
+    [bq!, bk!, bv!].forEach((b, i) => be.k.copy_f32(bcat.ptr + 4 * i * d, b.ptr, d));
+    be.k.copy_strided(y.ptr, bcat.ptr, 1, 1, rows, C, 0, 0, C, 1, 0, 0, 0, 1);
+    bcat.dispose();
+  }
+  be.k.gemm(y.ptr, x.ptr, wcat.ptr, be.gemmWs, rows, C, inF, inF, C, C, 0, 0, 1, hasBias ? 1 : 0);
+  const inputs = hasBias ? [x, wq, wk, wv, bq!, bk!, bv!] : [x, wq, wk, wv];
+  return record(qkvProjectionOp, y, inputs, { wcat, inF, d, hasBias }, [wcat]);
 }
 
 /**
