@@ -35,7 +35,7 @@ import { noGrad } from '../autograd.js';
 import { ConfigError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { gelu, geluTanh, relu, silu } from '../ops/activations.js';
 import { add, mul } from '../ops/arithmetic.js';
-import type { Tensor } from '../tensor.js';
+import { keep, type Tensor } from '../tensor.js';
 import { AttentionCache, MultiHeadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import { checkTokenIds, Embedding, LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from './embedding.js';
@@ -606,7 +606,7 @@ export class Seq2SeqTransformer extends Module implements Decodable {
   createCache(batch: number, capacity: number, source?: Tensor): KVCache {
     if (source === undefined) throw new ShapeError('Seq2SeqTransformer: createCache needs the source ids (generate(..., { source }))');
     const cache = new KVCache(batch, capacity, this.transformer.decoder.layers.length, true);
-    cache.memory = noGrad(() => this.encode(source));
+    cache.memory = keep(noGrad(() => this.encode(source)));
     return cache;
   }
 
