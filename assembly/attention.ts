@@ -16,11 +16,19 @@
 //
 // Memory: the forward keeps only lse (one float per query row) for the
 // backward, which recomputes the scores tile by tile, so neither direction
-// ever holds a Tq×Tk matrix (unless the weights are requested: `probs`). Work
-// runs over tiles of BQ = 16 queries against all keys of the row at once: the
-// softmax of a tile is exact (no online rescaling), and the scratch is
-// O(Tk·D) per call. Fully masked rows give o = 0 and zero gradients (lse is
-// stored as +∞ so that P = e^{s − lse} = 0 in the backward).
+// ever holds a Tq×Tk matrix (unless the weights are requested: `probs`); the
+// scratch is O(Tk·D) per call. Fully masked rows give o = 0 and zero
+// gradients (lse is stored as +∞ so that P = e^{s − lse} = 0 in the backward).
+//
+// Tiling, per (b, h):
+//   forward   for each tile of BQ = 16 queries: scores against all keys
+//             (16 × Tk), an exact softmax per row (no online rescaling
+//             needed: the whole row is at hand), then P'·V.
+//   backward  for each block of up to 128 keys (FlashAttention-2's order):
+//             for each 16-query tile: recompute the 16 × 128 scores and
+//             dP', form dS, add dS·K into the dq rows, and accumulate the
+//             block's dK, dV in cache-resident scratch; write them when the
+//             block is done.
 //
 // Layout: Q is [B, Tq, H, D] with row stride ldq and batch stride sqB
 // (elements), K and V are [B, Tk, H, D] with row stride ldkv and batch
@@ -45,12 +53,14 @@
 // both backends drop the same weights.
 //
 // References: Vaswani et al., "Attention Is All You Need" (2017); Dao et al.,
-// "FlashAttention" (2022) for the lse-only saved state and the backward.
+// "FlashAttention" (2022) for the lse-only saved state and the recomputing
+// backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
 
 import { vexp, vlog, vmadd, vsplat } from "./vmath";
 
 const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
 const NK: i32 = 8; // keys per packed panel
+const KEY_BLOCK: i32 = 128; // keys per block in the backward (a multiple of NK)
 
 @inline function up8(x: i32): i32 {
   return (x + 7) & ~7;
@@ -380,6 +390,15 @@ function zeroRow(dst: usize, bytes: usize): void {
   for (; i < bytes; i += 4) store<f32>(dst + i, 0);
 }
 
+// dst_j += src_j · s for j < n.
+function addScaledRow(dst: usize, src: usize, n: i32, s: f32): void {
+  const bytes = <usize>n << 2;
+  const vs = vsplat(s);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) v128.store(dst + j, vmadd(v128.load(src + j), vs, v128.load(dst + j)));
+  for (; j < bytes; j += 4) store<f32>(dst + j, load<f32>(dst + j) + load<f32>(src + j) * s);
+}
+
 @inline function zeroRange(p: usize, from: i32, to: i32): void {
   if (to > from) zeroRow(p + (<usize>from << 2), <usize>(to - from) << 2);
 }
@@ -551,6 +570,11 @@ export function attention_fwd(
  * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
  * wanted; written in full) from q, k, v, out and dout ([B,Tq,H,D]), lse
  * [B,H,Tq] and the mask. Every element of dq, dk, dv's heads is written.
+ *
+ * Loop order (FlashAttention-2's): key blocks of up to KEY_BLOCK keys
+ * outside, query tiles inside. A block's dK and dV accumulate in a small
+ * scratch that stays in cache and are final when the block ends; dq rows
+ * accumulate in place across blocks.
  */
 export function attention_bwd(
   dq: usize, dk: usize, dv: usize, dmask: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
@@ -561,7 +585,8 @@ export function attention_bwd(
   if (B == 0 || H == 0) return;
   layout(ws, Tk, D);
   const TkP = up8(Tk), DP = up8(D);
-  const sRow = <usize>TkP << 2;
+  const KB = min(TkP, KEY_BLOCK); // keys per block
+  const sRow = <usize>KB << 2; // bytes per S/DS/PD row in the backward
   const oRow = <usize>DP << 2;
   const dB = <usize>D << 2;
   const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
@@ -583,7 +608,13 @@ export function attention_bwd(
       const kBase = k + ((<usize>b * skvB + hOff) << 2);
       const vBase = v + ((<usize>b * skvB + hOff) << 2);
       const gBase = dout + ((<usize>b * Tq * HD + hOff) << 2);
+      const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
+      const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
       const bh = b * H + h;
+      for (let i = 0; i < Tq; i++) {
+        zeroRow(dqBase + <usize>i * ldqB, dB);
+        if (dmask != 0) zeroRow(dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2), <usize>Tk << 2);
+      }
       if (Tq > 0) {
         packPanels(KT, kBase, ldkvB, Tk, D);
         packPanels(VT, vBase, ldkvB, Tk, D);
@@ -591,40 +622,43 @@ export function attention_bwd(
       }
       const kRows = direct ? kBase : KR;
       const kStride = direct ? ldkvB : oRow;
-      zeroRow(DK, <usize>TkP * oRow);
-      zeroRow(DV, <usize>TkP * oRow);
-      for (let i0 = 0; i0 < Tq; i0 += BQ) {
-        const rows = min(BQ, Tq - i0);
-        const groups = (rows + 3) >> 2;
-        const R = groups << 2; // rows computed (a multiple of 4; rows past Tq are zero)
-        const jEnd = causal != 0 ? clampi(i0 + rows + off, 0, Tk) : Tk;
-        const nP = up8(jEnd);
-        // The tile's q and dO rows: in place, or zero-padded copies (partial tiles, D not a multiple of 8).
-        let qt = QT, ldqt = oRow, gt = GT, ldgt = oRow;
-        if (direct && rows == R) {
-          qt = qBase + <usize>i0 * ldqB;
-          ldqt = ldqB;
-          gt = gBase + <usize>i0 * ldoB;
-          ldgt = ldoB;
-        } else {
-          for (let r = 0; r < R; r++) {
-            const qr = QT + <usize>r * oRow, gr = GT + <usize>r * oRow;
-            if (r < rows) {
-              copyRow(qr, qBase + <usize>(i0 + r) * ldqB, dB);
-              copyRow(gr, gBase + <usize>(i0 + r) * ldoB, dB);
-              if (DP > D) {
-                zeroRow(qr + dB, oRow - dB);
-                zeroRow(gr + dB, oRow - dB);
+      for (let kb0 = 0; kb0 < Tk || kb0 == 0; kb0 += KB) {
+        const kbLen = min(KB, Tk - kb0); // keys in this block
+        zeroRow(DK, <usize>KB * oRow);
+        zeroRow(DV, <usize>KB * oRow);
+        for (let i0 = 0; i0 < Tq && kbLen > 0; i0 += BQ) {
+          const rows = min(BQ, Tq - i0);
+          const groups = (rows + 3) >> 2;
+          const R = groups << 2; // rows computed (a multiple of 4; rows past Tq are zero)
+          // Keys of this block that some row of the tile sees: [kb0, kb0 + jEnd).
+          const jEnd = causal != 0 ? clampi(i0 + rows + off - kb0, 0, kbLen) : kbLen;
+          if (jEnd == 0) continue;
+          const nP = up8(jEnd);
+          // The tile's q and dO rows: in place, or zero-padded copies (partial tiles, D not a multiple of 8).
+          let qt = QT, ldqt = oRow, gt = GT, ldgt = oRow;
+          if (direct && rows == R) {
+            qt = qBase + <usize>i0 * ldqB;
+            ldqt = ldqB;
+            gt = gBase + <usize>i0 * ldoB;
+            ldgt = ldoB;
+          } else {
+            for (let r = 0; r < R; r++) {
+              const qr = QT + <usize>r * oRow, gr = GT + <usize>r * oRow;
+              if (r < rows) {
+                copyRow(qr, qBase + <usize>(i0 + r) * ldqB, dB);
+                copyRow(gr, gBase + <usize>(i0 + r) * ldoB, dB);
+                if (DP > D) {
+                  zeroRow(qr + dB, oRow - dB);
+                  zeroRow(gr + dB, oRow - dB);
+                }
+              } else {
+                zeroRow(qr, oRow);
+                zeroRow(gr, oRow);
               }
-            } else {
-              zeroRow(qr, oRow);
-              zeroRow(gr, oRow);
             }
           }
-        }
-        if (jEnd > 0) {
           for (let p = 0; p < nP; p += NK) {
-            const pOff = (<usize>p * D) << 2;
+            const pOff = (<usize>(kb0 + p) * D) << 2;
             for (let g = 0; g < groups; g++) {
               const q0 = qt + <usize>(g << 2) * ldqt, g0 = gt + <usize>(g << 2) * ldgt;
               const sOff = <usize>(g << 2) * sRow + (<usize>p << 2);
@@ -632,48 +666,48 @@ export function attention_bwd(
               tile4x8(g0, g0 + ldgt, g0 + 2 * ldgt, g0 + 3 * ldgt, VT + pOff, NK << 2, D, DS + sOff, sRow);
             }
           }
-        }
-        for (let r = 0; r < R; r++) {
-          const srow = S + <usize>r * sRow;
-          const drow = DS + <usize>r * sRow;
-          const pdrow = PD + <usize>r * sRow;
-          if (r >= rows) {
-            zeroRange(srow, 0, nP);
-            zeroRange(drow, 0, nP);
-            if (dropping) zeroRange(pdrow, 0, nP);
-            continue;
+          for (let r = 0; r < R; r++) {
+            const srow = S + <usize>r * sRow;
+            const drow = DS + <usize>r * sRow;
+            const pdrow = PD + <usize>r * sRow;
+            if (r >= rows) {
+              zeroRange(srow, 0, nP);
+              zeroRange(drow, 0, nP);
+              if (dropping) zeroRange(pdrow, 0, nP);
+              continue;
+            }
+            const i = i0 + r;
+            const kEnd = causal != 0 ? clampi(i + off + 1 - kb0, 0, jEnd) : jEnd; // within the block
+            const mrow: usize = hasMask ? mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ + <usize>kb0) << 2) : 0;
+            const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
+            const Di = dotRow(gt + <usize>r * ldgt, out + ((<usize>(b * Tq + i) * HD + hOff) << 2), D);
+            const idx0 = <u32>((bh * Tq + i) * Tk + kb0);
+            if (hasMask) {
+              if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, true);
+              else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, false);
+            } else {
+              if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, true);
+              else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, false);
+            }
+            zeroRange(srow, kEnd, nP);
+            zeroRange(drow, kEnd, nP);
+            if (dropping) zeroRange(pdrow, kEnd, nP);
+            if (dmask != 0 && kEnd > 0) {
+              copyRow(dmask + (((<usize>bh * Tq + i) * <usize>Tk + <usize>kb0) << 2), drow, <usize>kEnd << 2);
+            }
           }
-          const i = i0 + r;
-          const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
-          const mrow: usize = hasMask ? mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2) : 0;
-          const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
-          const Di = dotRow(gt + <usize>r * ldgt, out + ((<usize>(b * Tq + i) * HD + hOff) << 2), D);
-          const idx0 = <u32>((bh * Tq + i) * Tk);
-          if (hasMask) {
-            if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, true);
-            else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, false);
-          } else {
-            if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, true);
-            else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, false);
-          }
-          zeroRange(srow, kEnd, nP);
-          zeroRange(drow, kEnd, nP);
-          if (dropping) zeroRange(pdrow, kEnd, nP);
-          if (dmask != 0) {
-            const dmrow = dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
-            if (kEnd > 0) copyRow(dmrow, drow, <usize>kEnd << 2);
-            zeroRange(dmrow, kEnd, Tk);
-          }
-        }
-        if (jEnd > 0) {
-          // dQ tile = scale · dS·K
+          // dq rows += scale · dS·K_block
           for (let c = 0; c < DP; c += 8) {
             for (let g = 0; g < groups; g++) {
               const d0 = DS + <usize>(g << 2) * sRow;
-              tile4x8(d0, d0 + sRow, d0 + 2 * sRow, d0 + 3 * sRow, kRows + (<usize>c << 2), kStride, jEnd, OT + <usize>(g << 2) * oRow + (<usize>c << 2), oRow);
+              const kr = kRows + <usize>kb0 * kStride + (<usize>c << 2);
+              tile4x8(d0, d0 + sRow, d0 + 2 * sRow, d0 + 3 * sRow, kr, kStride, jEnd, OT + <usize>(g << 2) * oRow + (<usize>c << 2), oRow);
             }
           }
-          // dK += dSᵀ·Q,  dV += P'ᵀ·dO: 4 keys × 8 columns per register tile, summed over the R rows.
+          for (let r = 0; r < rows; r++) {
+            addScaledRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, D, scale);
+          }
+          // dK_block += dSᵀ·Q,  dV_block += P'ᵀ·dO: 4 keys × 8 columns per register tile, summed over the R rows.
           const P = dropping ? PD : S;
           for (let j0 = 0; j0 < jEnd; j0 += 4) {
             const jOff = <usize>j0 << 2;
@@ -683,18 +717,12 @@ export function attention_bwd(
               tile4x8T(P + jOff, sRow, gt + cOff, ldgt, R, DV + <usize>j0 * oRow + cOff, oRow);
             }
           }
-        } else {
-          for (let r = 0; r < R; r++) zeroRow(OT + <usize>r * oRow, oRow);
         }
-        for (let r = 0; r < rows; r++) {
-          scaleRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, D, scale);
+        for (let j = 0; j < kbLen; j++) {
+          scaleRow(dkBase + <usize>(kb0 + j) * ldkvB, DK + <usize>j * oRow, D, scale);
+          copyRow(dvBase + <usize>(kb0 + j) * ldkvB, DV + <usize>j * oRow, dB);
         }
-      }
-      const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
-      const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
-      for (let j = 0; j < Tk; j++) {
-        scaleRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, D, scale);
-        copyRow(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
+        if (Tk == 0) break;
       }
     }
   }

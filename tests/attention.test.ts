@@ -18,6 +18,8 @@ import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend }
 const SHAPES: [number, number, number, number, number][] = [
   [1, 1, 1, 1, 1], [1, 1, 1, 5, 3], [2, 1, 5, 5, 4], [1, 2, 7, 9, 5], [2, 3, 9, 6, 16], [1, 2, 17, 17, 8],
   [2, 2, 13, 33, 17], [1, 1, 3, 12, 2],
+  // longer than one key block of the backward (128 keys): blocks, partial last block, causal across blocks
+  [1, 2, 37, 300, 8], [1, 1, 260, 260, 16],
 ];
 
 describe.each(EACH_BACKEND)('scaledDotProductAttention on %s', (_name, be) => {
@@ -76,6 +78,26 @@ describe.each(EACH_BACKEND)('scaledDotProductAttention on %s', (_name, be) => {
         const M4 = randomArray(B * H * Tq * Tk, 10);
         const out4 = scaledDotProductAttention(q, k, v, { mask: tensor(M4, [B, H, Tq, Tk]), causal: true });
         expectClose(values(out4), refAttention(Q, K, V, B, H, Tq, Tk, D, { mask: M4, maskShape: [B, H, Tq, Tk], causal: true }).out, 1e-5);
+      }),
+    );
+  });
+
+  test('a learned mask over several key blocks: gradient = Σ dS over batch and heads', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const [B, H, Tq, Tk, D] = [2, 2, 20, 290, 8];
+        const Q = randomArray(B * Tq * H * D, 41), K = randomArray(B * Tk * H * D, 42), V = randomArray(B * Tk * H * D, 43);
+        const G = randomArray(B * Tq * H * D, 44), M = randomArray(Tq * Tk, 45);
+        const mask = tensor(M, [Tq, Tk], { requiresGrad: true });
+        const q = tensor(Q, [B, Tq, H, D], { requiresGrad: true });
+        const out = scaledDotProductAttention(q, tensor(K, [B, Tk, H, D]), tensor(V, [B, Tk, H, D]), { mask, causal: true });
+        backward(out, tensor(G, [B, Tq, H, D]));
+        const ref = refAttention(Q, K, V, B, H, Tq, Tk, D, { mask: M, maskShape: [Tq, Tk], causal: true }, G);
+        expectClose(values(out), ref.out, 1e-5);
+        expectClose(values(q.grad!), ref.dQ, 1e-5);
+        const dM = new Float64Array(Tq * Tk);
+        ref.dM.forEach((x, idx) => (dM[idx % (Tq * Tk)] += x));
+        expectClose(values(mask.grad!), dM, 1e-5);
       }),
     );
   });

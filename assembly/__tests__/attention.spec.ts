@@ -163,6 +163,13 @@ describe("attention", () => {
     expect<f64>(worst).toBeLessThan(1e-5);
   });
 
+  test("more keys than one backward key block (128), causal across blocks", () => {
+    let worst: f64 = 0;
+    worst = Math.max(worst, attentionError(1, 2, 21, 300, 8, 16, 16, 300, 1, true, -1));
+    worst = Math.max(worst, attentionError(1, 1, 140, 140, 5, 5, 5, 150, 0, false, -1));
+    expect<f64>(worst).toBeLessThan(1e-5);
+  });
+
   test("a fully masked row gives zeros, lse = +Infinity and no NaN gradients", () => {
     expect<f64>(attentionError(1, 2, 5, 6, 3, 6, 6, 6, 0, true, 2)).toBeLessThan(1e-5);
   });
