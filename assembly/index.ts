@@ -19,3 +19,5 @@ export * from "./dropout";
 export * from "./conv";
 export * from "./pool";
 export * from "./batchnorm";
+export * from "./layernorm";
+export * from "./attention";

@@ -75,3 +75,19 @@ export {
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d } from './nn/pool.js';
 export { BatchNorm2d, BatchNorm1d, BATCHNORM_LAYER_DEFAULTS, type BatchNormLayerOptions } from './nn/batchnorm.js';
 export { captureFeatures, channelGrid, type ChannelGridOptions, type GreyImage } from './nn/features.js';
+export { LayerNorm, RMSNorm, LAYER_NORM_DEFAULTS, RMS_NORM_DEFAULTS, type LayerNormOptions, type RMSNormOptions } from './nn/layernorm.js';
+export {
+  Embedding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding, type EmbeddingOptions, type LearnedPositionalEmbeddingOptions,
+} from './nn/embedding.js';
+export {
+  MultiHeadAttention, AttentionCache, MULTI_HEAD_ATTENTION_DEFAULTS, type MultiHeadAttentionOptions,
+  type MultiHeadAttentionCallOptions, type MultiHeadAttentionResult,
+} from './nn/attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer, TransformerLM,
+  Seq2SeqTransformer, TRANSFORMER_LAYER_DEFAULTS, type TransformerLayerOptions, type DecoderLayerOptions,
+  type EncoderLayerCallOptions, type DecoderLayerCallOptions, type DecoderCallOptions, type TransformerStackOptions,
+  type TransformerOptions, type TransformerCallOptions, type TransformerLMOptions, type Seq2SeqTransformerOptions,
+  type Seq2SeqCallOptions, type TransformerActivation,
+} from './nn/transformer.js';
+export { generate, KVCache, GENERATE_DEFAULTS, type GenerateOptions, type Decodable } from './nn/generate.js';

@@ -118,6 +118,21 @@ export const KERNEL_SIGNATURES = {
   batchnorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (y, x, mean, invstd, gamma, beta, R, C)
   // (dx, dgamma, dbeta, ws, x, mean, invstd, gamma, dy, R, C, training)
   batchnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // layernorm.ts: rows of n; a γ/β/dγ/dβ pointer of 0 means absent
+  layernorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (y, mean, rstd, x, gamma, beta, rows, n, eps)
+  layernorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n)
+  rmsnorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (y, rstd, x, gamma, rows, n, eps)
+  rmsnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, dgamma, dy, x, rstd, gamma, rows, n)
+  // attention.ts: (out, lse, probs, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed)
+  attention_fwd: [
+    'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
+    'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
+  ],
+  // (dq, dk, dv, dmask, q, k, v, out, dout, lse, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed)
+  attention_bwd: [
+    'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
+    'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
+  ],
 } as const satisfies Record<string, readonly ArgKind[]>;
 
 export type KernelName = keyof typeof KERNEL_SIGNATURES;

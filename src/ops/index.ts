@@ -18,3 +18,5 @@ export {
 } from './conv.js';
 export { maxPool2d, avgPool2d, globalAvgPool2d, POOL_DEFAULTS, type Pool2dOptions, type AvgPool2dOptions } from './pool.js';
 export { batchNorm, BATCHNORM_DEFAULTS, type BatchNormOptions } from './batchnorm.js';
+export * from './layernorm.js';
+export * from './attention.js';

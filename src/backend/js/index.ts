@@ -18,6 +18,8 @@ import { softmaxKernels } from './softmax.js';
 import { convKernels } from './conv.js';
 import { poolKernels } from './pool.js';
 import { batchnormKernels } from './batchnorm.js';
+import { layernormKernels } from './layernorm.js';
+import { attentionKernels } from './attention.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -34,6 +36,8 @@ export function createJsKernels(heap: Heap): Kernels {
     ...convKernels(heap),
     ...poolKernels(heap),
     ...batchnormKernels(heap),
+    ...layernormKernels(heap),
+    ...attentionKernels(heap),
   };
 }
 

@@ -1,0 +1,729 @@
+// Fused scaled dot-product attention: one forward and one backward kernel.
+//
+// For every batch entry b and head h, with queries i < Tq and keys j < Tk:
+//
+//   s_ij = scale · q_i·k_j + mask_ij              (mask additive, optional)
+//   s_ij = −∞ for j > i + (Tk − Tq)               (causal, aligned bottom-right)
+//   P_ij = e^{s_ij − lse_i},  lse_i = log Σ_j e^{s_ij}
+//   P'_ij = P_ij · keep_ij / (1 − p)              (attention dropout, p ≥ 0)
+//   o_i = Σ_j P'_ij v_j
+//
+// Backward (D_i = dO_i·o_i = Σ_j P_ij dP_ij):
+//
+//   dP'_ij = dO_i·v_j,   dP_ij = dP'_ij · keep_ij / (1 − p)
+//   dS_ij = P_ij (dP_ij − D_i)                    (= d mask_ij)
+//   dq_i = scale · Σ_j dS_ij k_j,   dk_j = scale · Σ_i dS_ij q_i,   dv_j = Σ_i P'_ij dO_i
+//
+// Memory: the forward keeps only lse (one float per query row) for the
+// backward, which recomputes the scores tile by tile, so neither direction
+// ever holds a Tq×Tk matrix (unless the weights are requested: `probs`); the
+// scratch is O(Tk·D) per call. Fully masked rows give o = 0 and zero
+// gradients (lse is stored as +∞ so that P = e^{s − lse} = 0 in the backward).
+//
+// Tiling, per (b, h):
+//   forward   for each tile of BQ = 16 queries: scores against all keys
+//             (16 × Tk), an exact softmax per row (no online rescaling
+//             needed: the whole row is at hand), then P'·V.
+//   backward  for each block of up to 128 keys (FlashAttention-2's order):
+//             for each 16-query tile: recompute the 16 × 128 scores and
+//             dP', form dS, add dS·K into the dq rows, and accumulate the
+//             block's dK, dV in cache-resident scratch; write them when the
+//             block is done.
+//
+// Layout: Q is [B, Tq, H, D] with row stride ldq and batch stride sqB
+// (elements), K and V are [B, Tk, H, D] with row stride ldkv and batch
+// stride skvB: head h is the D floats at h·D of each row. So Q, K, V can be
+// read straight out of the [B, T, H·D] outputs of the projections (no
+// permute copy), out of one fused [B, T, 3·H·D] buffer, or out of a larger
+// key/value cache [B, Tmax, H·D]. The output (and dO) is [B, Tq, H, D]
+// contiguous; lse is [B, H, Tq]; probs and dmask are [B, H, Tq, Tk]; the
+// additive mask is read at b·mB + h·mH + i·mQ + j (0 strides broadcast).
+//
+//   row of Q/K/V:   | head 0 (D) | head 1 (D) | … | head H−1 (D) | (ld − H·D unused)
+//
+// SIMD: both products of a tile are a 4×8 register tile (eight f32x4
+// accumulators, as in gemm.ts): the scores against Kᵀ packed in panels of 8
+// keys, and P·V (and dS·K, dO·Vᵀ) against rows padded to DP = ⌈D/8⌉·8.
+// dK and dV use a transposed 4×8 tile (4 keys × 8 columns, summed over the
+// 16 query rows of the tile). Each Kᵀ/Vᵀ panel and V/K column block is reused
+// by the tile's four row groups while it is in L1.
+//
+// Dropout reuses dropout.ts's counter-based hash of (seed, flat index of
+// (b, h, i, j) in [B, H, Tq, Tk]), so the backward regenerates the mask and
+// both backends drop the same weights.
+//
+// References: Vaswani et al., "Attention Is All You Need" (2017); Dao et al.,
+// "FlashAttention" (2022) for the lse-only saved state and the recomputing
+// backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
+
+import { vexp, vlog, vmadd, vsplat } from "./vmath";
+
+const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
+const NK: i32 = 8; // keys per packed panel
+const KEY_BLOCK: i32 = 128; // keys per block in the backward (a multiple of NK)
+
+@inline function up8(x: i32): i32 {
+  return (x + 7) & ~7;
+}
+
+// ─── workspace ──────────────────────────────────────────────────────────────
+//
+// Floats, with TkP = up8(Tk), DP = up8(D) (every region is a multiple of 8
+// floats, so all stay 16-byte aligned). The TypeScript op allocates the same
+// total (attentionWorkspaceBytes in src/ops/attention.ts).
+//
+//   KT  D·TkP    Kᵀ in panels of 8 keys: KT[p·D + d·8 + c] = k_{p+c}[d]
+//   VT  D·TkP    Vᵀ, same panels (backward: dP' = dO·Vᵀ)
+//   KR  TkP·DP   K rows, zero padded (backward: dQ = dS·K)
+//   VR  TkP·DP   V rows, zero padded (forward: O = P'·V)
+//   DK  TkP·DP   dK accumulator
+//   DV  TkP·DP   dV accumulator
+//   S   BQ·TkP   scores → probabilities of the tile
+//   DS  BQ·TkP   dP' → dS
+//   PD  BQ·TkP   probabilities after dropout
+//   QT  BQ·DP    the query tile (backward)
+//   GT  BQ·DP    the dO tile (backward)
+//   OT  BQ·DP    an output tile (O or dQ)
+
+// Region pointers of the current call (globals: kernels never allocate).
+let KT: usize = 0, VT: usize = 0, KR: usize = 0, VR: usize = 0, DK: usize = 0, DV: usize = 0;
+let S: usize = 0, DS: usize = 0, PD: usize = 0, QT: usize = 0, GT: usize = 0, OT: usize = 0;
+
+// 1/l of the forward tile's rows.
+const INV_L: usize = memory.data(BQ * 4, 16);
+
+function layout(ws: usize, Tk: i32, D: i32): void {
+  const TkP = <usize>up8(Tk), DP = <usize>up8(D), d = <usize>D;
+  let p = ws;
+  KT = p; p += (d * TkP) << 2;
+  VT = p; p += (d * TkP) << 2;
+  KR = p; p += (TkP * DP) << 2;
+  VR = p; p += (TkP * DP) << 2;
+  DK = p; p += (TkP * DP) << 2;
+  DV = p; p += (TkP * DP) << 2;
+  S = p; p += (<usize>BQ * TkP) << 2;
+  DS = p; p += (<usize>BQ * TkP) << 2;
+  PD = p; p += (<usize>BQ * TkP) << 2;
+  QT = p; p += (<usize>BQ * DP) << 2;
+  GT = p; p += (<usize>BQ * DP) << 2;
+  OT = p;
+}
+
+// ─── dropout hash (the same as dropout.ts) ──────────────────────────────────
+
+@inline function mix(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+@inline function vmix(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  return x;
+}
+
+// keep/(1 − p) or 0 for flat index `idx` (one lane) and idx..idx+3 (vector).
+@inline function keepScale(key: u32, thr: u32, scale: f32, idx: u32): f32 {
+  return mix(mix(idx + key) ^ key) >= thr ? scale : 0;
+}
+
+@inline function vkeepScale(key: u32, thr: u32, scale: f32, idx: u32): v128 {
+  const vkey = i32x4.splat(<i32>key);
+  const h = vmix(v128.xor(vmix(i32x4.add(i32x4.add(i32x4.splat(<i32>idx), i32x4(0, 1, 2, 3)), vkey)), vkey));
+  return v128.and(f32x4.splat(scale), i32x4.ge_u(h, i32x4.splat(<i32>thr)));
+}
+
+// ─── packing ────────────────────────────────────────────────────────────────
+
+// dst[c][r] = src[r][c] for a 4×4 block (src row stride `ld` bytes, dst row stride `dstStride` bytes).
+@inline function transpose4x4(src0: usize, src1: usize, src2: usize, src3: usize, dst: usize, dstStride: usize): void {
+  const r0 = v128.load(src0);
+  const r1 = v128.load(src1);
+  const r2 = v128.load(src2);
+  const r3 = v128.load(src3);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+// Panels of 8 keys, D deep: dst[p·D + d·8 + c] = x_{p+c}[d] (0 for keys ≥ n).
+// Row j of x starts at base + j·ld bytes.
+function packPanels(dst: usize, base: usize, ld: usize, n: i32, D: i32): void {
+  const nP = up8(n);
+  for (let p = 0; p < nP; p += NK) {
+    const panel = dst + ((<usize>p * D) << 2);
+    for (let c0 = 0; c0 < NK; c0 += 4) {
+      const j = p + c0;
+      if (j + 4 <= n) {
+        const s0 = base + <usize>j * ld;
+        let d = 0;
+        for (; d + 4 <= D; d += 4) {
+          const o = <usize>d << 2;
+          transpose4x4(s0 + o, s0 + ld + o, s0 + 2 * ld + o, s0 + 3 * ld + o, panel + ((<usize>(d * NK + c0)) << 2), NK << 2);
+        }
+        for (; d < D; d++) {
+          const o = <usize>d << 2;
+          const t = panel + ((<usize>(d * NK + c0)) << 2);
+          store<f32>(t, load<f32>(s0 + o));
+          store<f32>(t, load<f32>(s0 + ld + o), 4);
+          store<f32>(t, load<f32>(s0 + 2 * ld + o), 8);
+          store<f32>(t, load<f32>(s0 + 3 * ld + o), 12);
+        }
+      } else {
+        for (let c = c0; c < c0 + 4; c++) {
+          const jj = p + c;
+          for (let d = 0; d < D; d++) {
+            const t = panel + ((<usize>(d * NK + c)) << 2);
+            store<f32>(t, jj < n ? load<f32>(base + <usize>jj * ld + (<usize>d << 2)) : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Rows padded to DP: dst[j·DP + d] = x_j[d] (0 for d ≥ D or j ≥ n), j < up8(n).
+function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): void {
+  const rowB = <usize>DP << 2;
+  const dB = <usize>D << 2;
+  const nP = up8(n);
+  for (let j = 0; j < nP; j++) {
+    const t = dst + <usize>j * rowB;
+    if (j < n) {
+      copyRow(t, base + <usize>j * ld, dB);
+      if (DP > D) zeroRow(t + dB, rowB - dB);
+    } else {
+      zeroRow(t, rowB);
+    }
+  }
+}
+
+// ─── register tiles ─────────────────────────────────────────────────────────
+
+// C[4×8] = Σ_k A[r][k]·B[k][0..8] for k < kn. A row r at a_r (4 bytes per k),
+// B row k at b + k·bStride. The tile is stored at dst (row stride ldd bytes).
+function tile4x8(a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+  let c00 = vsplat(0), c01 = vsplat(0);
+  let c10 = vsplat(0), c11 = vsplat(0);
+  let c20 = vsplat(0), c21 = vsplat(0);
+  let c30 = vsplat(0), c31 = vsplat(0);
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let a = v128.load32_splat(a0);
+    c00 = vmadd(a, b0, c00);
+    c01 = vmadd(a, b1, c01);
+    a = v128.load32_splat(a1);
+    c10 = vmadd(a, b0, c10);
+    c11 = vmadd(a, b1, c11);
+    a = v128.load32_splat(a2);
+    c20 = vmadd(a, b0, c20);
+    c21 = vmadd(a, b1, c21);
+    a = v128.load32_splat(a3);
+    c30 = vmadd(a, b0, c30);
+    c31 = vmadd(a, b1, c31);
+    a0 += 4;
+    a1 += 4;
+    a2 += 4;
+    a3 += 4;
+    b += bStride;
+  }
+  v128.store(dst, c00);
+  v128.store(dst, c01, 16);
+  dst += ldd;
+  v128.store(dst, c10);
+  v128.store(dst, c11, 16);
+  dst += ldd;
+  v128.store(dst, c20);
+  v128.store(dst, c21, 16);
+  dst += ldd;
+  v128.store(dst, c30);
+  v128.store(dst, c31, 16);
+}
+
+// C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn: the transposed-A tile
+// behind dK += dSᵀ·Q and dV += P'ᵀ·dO, with k running over the tile's query
+// rows. A row k at a + k·lda (4 consecutive keys), B row k at b + k·bStride;
+// C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place.
+function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
+  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
+  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
+  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const av = v128.load(a);
+    let x = v128.shuffle<f32>(av, av, 0, 0, 0, 0);
+    c00 = vmadd(x, b0, c00);
+    c01 = vmadd(x, b1, c01);
+    x = v128.shuffle<f32>(av, av, 1, 1, 1, 1);
+    c10 = vmadd(x, b0, c10);
+    c11 = vmadd(x, b1, c11);
+    x = v128.shuffle<f32>(av, av, 2, 2, 2, 2);
+    c20 = vmadd(x, b0, c20);
+    c21 = vmadd(x, b1, c21);
+    x = v128.shuffle<f32>(av, av, 3, 3, 3, 3);
+    c30 = vmadd(x, b0, c30);
+    c31 = vmadd(x, b1, c31);
+    a += lda;
+    b += bStride;
+  }
+  v128.store(dst, c00);
+  v128.store(dst, c01, 16);
+  dst += ldd;
+  v128.store(dst, c10);
+  v128.store(dst, c11, 16);
+  dst += ldd;
+  v128.store(dst, c20);
+  v128.store(dst, c21, 16);
+  dst += ldd;
+  v128.store(dst, c30);
+  v128.store(dst, c31, 16);
+}
+
+// ─── row helpers ────────────────────────────────────────────────────────────
+
+@inline function hmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// s_j ← s_j·scale + mask_j for j < n (mrow = 0: no mask); returns max_j s_j.
+function scaleMaskMax(row: usize, mrow: usize, n: i32, scale: f32): f32 {
+  const bytes = <usize>n << 2;
+  const vs = vsplat(scale);
+  let vm = vsplat(-Infinity);
+  let j: usize = 0;
+  if (mrow == 0) {
+    for (; j + 16 <= bytes; j += 16) {
+      const s = f32x4.mul(v128.load(row + j), vs);
+      v128.store(row + j, s);
+      vm = f32x4.max(vm, s);
+    }
+  } else {
+    for (; j + 16 <= bytes; j += 16) {
+      const s = vmadd(v128.load(row + j), vs, v128.load(mrow + j));
+      v128.store(row + j, s);
+      vm = f32x4.max(vm, s);
+    }
+  }
+  let m = hmax(vm);
+  for (; j < bytes; j += 4) {
+    const s = load<f32>(row + j) * scale + (mrow == 0 ? <f32>0 : load<f32>(mrow + j));
+    store<f32>(row + j, s);
+    m = max(m, s);
+  }
+  return m;
+}
+
+// s_j ← e^{s_j − m} for j < n; returns Σ_j.
+function expSum(row: usize, n: i32, m: f32): f32 {
+  const bytes = <usize>n << 2;
+  const vm = vsplat(m);
+  let acc = vsplat(0);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) {
+    const e = vexp(f32x4.sub(v128.load(row + j), vm));
+    v128.store(row + j, e);
+    acc = f32x4.add(acc, e);
+  }
+  let s = hsum(acc);
+  for (; j < bytes; j += 4) {
+    const e = f32x4.extract_lane(vexp(vsplat(load<f32>(row + j) - m)), 0);
+    store<f32>(row + j, e);
+    s += e;
+  }
+  return s;
+}
+
+// dst_j = src_j · keep_j/(1 − p) for j < n (idx0 = flat index of j = 0).
+function dropRow(dst: usize, src: usize, n: i32, key: u32, thr: u32, dscale: f32, idx0: u32): void {
+  const bytes = <usize>n << 2;
+  let j: usize = 0;
+  let idx = idx0;
+  for (; j + 16 <= bytes; j += 16) {
+    v128.store(dst + j, f32x4.mul(v128.load(src + j), vkeepScale(key, thr, dscale, idx)));
+    idx += 4;
+  }
+  for (; j < bytes; j += 4) {
+    store<f32>(dst + j, load<f32>(src + j) * keepScale(key, thr, dscale, idx));
+    idx++;
+  }
+}
+
+// dst_j = src_j · s for j < n.
+function scaleRow(dst: usize, src: usize, n: i32, s: f32): void {
+  const bytes = <usize>n << 2;
+  const vs = vsplat(s);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) v128.store(dst + j, f32x4.mul(v128.load(src + j), vs));
+  for (; j < bytes; j += 4) store<f32>(dst + j, load<f32>(src + j) * s);
+}
+
+// Short rows (a head of D floats, a tile row): SIMD moves beat memory.copy/fill calls.
+function copyRow(dst: usize, src: usize, bytes: usize): void {
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) v128.store(dst + i, v128.load(src + i));
+  for (; i < bytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+}
+
+function zeroRow(dst: usize, bytes: usize): void {
+  const z = vsplat(0);
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) v128.store(dst + i, z);
+  for (; i < bytes; i += 4) store<f32>(dst + i, 0);
+}
+
+// dst_j += src_j · s for j < n.
+function addScaledRow(dst: usize, src: usize, n: i32, s: f32): void {
+  const bytes = <usize>n << 2;
+  const vs = vsplat(s);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) v128.store(dst + j, vmadd(v128.load(src + j), vs, v128.load(dst + j)));
+  for (; j < bytes; j += 4) store<f32>(dst + j, load<f32>(dst + j) + load<f32>(src + j) * s);
+}
+
+@inline function zeroRange(p: usize, from: i32, to: i32): void {
+  if (to > from) zeroRow(p + (<usize>from << 2), <usize>(to - from) << 2);
+}
+
+@inline function clampi(x: i32, lo: i32, hi: i32): i32 {
+  return min(max(x, lo), hi);
+}
+
+function dotRow(a: usize, b: usize, n: i32): f32 {
+  const bytes = <usize>n << 2;
+  let acc = vsplat(0);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) acc = vmadd(v128.load(a + j), v128.load(b + j), acc);
+  let s = hsum(acc);
+  for (; j < bytes; j += 4) s += load<f32>(a + j) * load<f32>(b + j);
+  return s;
+}
+
+// ─── forward ────────────────────────────────────────────────────────────────
+
+/**
+ * out [B,Tq,H,D], lse [B,H,Tq], probs [B,H,Tq,Tk] (0 = not wanted) from q, k,
+ * v (strided as in the header) and an additive mask (0 = none). causal ≠ 0
+ * masks keys j > i + Tk − Tq. dropP ∈ [0, 1) drops attention weights with the
+ * hash of (seed, index). ws: attentionWorkspaceBytes(Tk, D).
+ */
+export function attention_fwd(
+  out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize, mask: usize, ws: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+): void {
+  if (B == 0 || H == 0 || Tq == 0) return;
+  layout(ws, Tk, D);
+  const TkP = up8(Tk), DP = up8(D);
+  const sRow = <usize>TkP << 2; // bytes per S/PD row
+  const oRow = <usize>DP << 2; // bytes per OT/VR row
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const off = Tk - Tq;
+  const dropping = dropP > 0;
+  const key = mix(<u32>seed ^ 0x9e3779b9);
+  const thr = <u32>(<f64>dropP * 4294967296.0);
+  const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const qBase = q + ((<usize>b * sqB + <usize>h * D) << 2);
+      const kBase = k + ((<usize>b * skvB + <usize>h * D) << 2);
+      const vBase = v + ((<usize>b * skvB + <usize>h * D) << 2);
+      packPanels(KT, kBase, ldkvB, Tk, D);
+      // V rows: read in place when D is a multiple of 8, else padded copies.
+      const direct = DP == D;
+      if (!direct) packRows(VR, vBase, ldkvB, Tk, D, DP);
+      const vRows = direct ? vBase : VR;
+      const vStride = direct ? ldkvB : oRow;
+      const bh = b * H + h;
+      for (let i0 = 0; i0 < Tq; i0 += BQ) {
+        const rows = min(BQ, Tq - i0);
+        const groups = (rows + 3) >> 2; // 4-row groups in this tile
+        const jEnd = causal != 0 ? clampi(i0 + rows + off, 0, Tk) : Tk;
+        const nP = up8(jEnd);
+        if (jEnd > 0) {
+          // Each Kᵀ panel is loaded once for all groups (it stays in L1 across them).
+          for (let p = 0; p < nP; p += NK) {
+            const panel = KT + ((<usize>p * D) << 2);
+            for (let g = 0; g < groups; g++) {
+              const r0 = g << 2;
+              const last = rows - 1;
+              const a0 = qBase + <usize>(i0 + r0) * ldqB;
+              const a1 = qBase + <usize>(i0 + min(r0 + 1, last)) * ldqB;
+              const a2 = qBase + <usize>(i0 + min(r0 + 2, last)) * ldqB;
+              const a3 = qBase + <usize>(i0 + min(r0 + 3, last)) * ldqB;
+              tile4x8(a0, a1, a2, a3, panel, NK << 2, D, S + <usize>r0 * sRow + (<usize>p << 2), sRow);
+            }
+          }
+        }
+        // Softmax of each row (unnormalised: P·V is scaled by 1/l at the end).
+        for (let r = 0; r < groups << 2; r++) {
+          const row = S + <usize>r * sRow;
+          const pdRow = PD + <usize>r * sRow;
+          let il: f32 = 0;
+          if (r < rows) {
+            const i = i0 + r;
+            const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
+            const mrow: usize = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+            const m = kEnd > 0 ? scaleMaskMax(row, mrow, kEnd, scale) : -Infinity;
+            const lsePtr = lse + ((<usize>bh * Tq + i) << 2);
+            const prow: usize = probs == 0 ? 0 : probs + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
+            if (m == -Infinity) {
+              zeroRange(row, 0, nP);
+              store<f32>(lsePtr, Infinity);
+              if (prow != 0) zeroRange(prow, 0, Tk);
+            } else {
+              const l = expSum(row, kEnd, m);
+              zeroRange(row, kEnd, nP);
+              il = 1 / l;
+              store<f32>(lsePtr, m + f32x4.extract_lane(vlog(vsplat(l)), 0));
+              if (prow != 0) {
+                scaleRow(prow, row, kEnd, il);
+                zeroRange(prow, kEnd, Tk);
+              }
+            }
+            if (dropping) dropRow(pdRow, row, nP, key, thr, dscale, <u32>((bh * Tq + i) * Tk));
+          } else {
+            zeroRange(row, 0, nP);
+            if (dropping) zeroRange(pdRow, 0, nP);
+          }
+          store<f32>(INV_L + (<usize>r << 2), il);
+        }
+        // O tile = P'·V (unnormalised), then row i of out = OT[r]·(1/l).
+        const P = dropping ? PD : S;
+        for (let c = 0; c < DP; c += 8) {
+          for (let g = 0; g < groups; g++) {
+            const pr = P + <usize>(g << 2) * sRow;
+            tile4x8(pr, pr + sRow, pr + 2 * sRow, pr + 3 * sRow, vRows + (<usize>c << 2), vStride, jEnd, OT + <usize>(g << 2) * oRow + (<usize>c << 2), oRow);
+          }
+        }
+        for (let r = 0; r < rows; r++) {
+          const dst = out + ((<usize>(b * Tq + i0 + r) * HD + <usize>h * D) << 2);
+          scaleRow(dst, OT + <usize>r * oRow, D, load<f32>(INV_L + (<usize>r << 2)));
+        }
+      }
+    }
+  }
+}
+
+// ─── backward ───────────────────────────────────────────────────────────────
+
+// One row of the backward once the tile's raw scores (srow) and dP' (drow)
+// are known: P = e^{s·scale + mask − L}, P' = P·keep/(1 − p) into pdrow,
+// dS = P·(dP'·keep/(1 − p) − Di) into drow, P into srow, for j < kEnd.
+// hasMask and drop are compile-time constants at every call site, so each
+// of the four variants is a branch-free loop.
+@inline function rowBackward(
+  srow: usize, drow: usize, pdrow: usize, mrow: usize, kEnd: i32, scale: f32, L: f32, Di: f32,
+  key: u32, thr: u32, dscale: f32, idx0: u32, hasMask: bool, drop: bool,
+): void {
+  const bytes = <usize>kEnd << 2;
+  const vs = vsplat(scale), vL = vsplat(L), vD = vsplat(Di);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) {
+    let x = f32x4.mul(v128.load(srow + j), vs);
+    if (hasMask) x = f32x4.add(x, v128.load(mrow + j));
+    const P = vexp(f32x4.sub(x, vL));
+    let dP = v128.load(drow + j);
+    if (drop) {
+      const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+      v128.store(pdrow + j, f32x4.mul(P, ks));
+      dP = f32x4.mul(dP, ks);
+    }
+    v128.store(srow + j, P);
+    v128.store(drow + j, f32x4.mul(P, f32x4.sub(dP, vD)));
+  }
+  for (; j < bytes; j += 4) {
+    let x = load<f32>(srow + j) * scale;
+    if (hasMask) x += load<f32>(mrow + j);
+    const P = f32x4.extract_lane(vexp(vsplat(x - L)), 0);
+    let dP = load<f32>(drow + j);
+    if (drop) {
+      const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+      store<f32>(pdrow + j, P * ks);
+      dP *= ks;
+    }
+    store<f32>(srow + j, P);
+    store<f32>(drow + j, P * (dP - Di));
+  }
+}
+
+/**
+ * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
+ * wanted; written in full) from q, k, v, out and dout ([B,Tq,H,D]), lse
+ * [B,H,Tq] and the mask. Every element of dq, dk, dv's heads is written.
+ *
+ * Loop order (FlashAttention-2's): key blocks of up to KEY_BLOCK keys
+ * outside, query tiles inside. A block's dK and dV accumulate in a small
+ * scratch that stays in cache and are final when the block ends; dq rows
+ * accumulate in place across blocks.
+ */
+export function attention_bwd(
+  dq: usize, dk: usize, dv: usize, dmask: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
+  mask: usize, ws: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+): void {
+  if (B == 0 || H == 0) return;
+  layout(ws, Tk, D);
+  const TkP = up8(Tk), DP = up8(D);
+  const KB = min(TkP, KEY_BLOCK); // keys per block
+  const sRow = <usize>KB << 2; // bytes per S/DS/PD row in the backward
+  const oRow = <usize>DP << 2;
+  const dB = <usize>D << 2;
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const ldoB = <usize>HD << 2; // row stride of out and dout
+  const off = Tk - Tq;
+  const dropping = dropP > 0;
+  const hasMask = mask != 0;
+  const key = mix(<u32>seed ^ 0x9e3779b9);
+  const thr = <u32>(<f64>dropP * 4294967296.0);
+  const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
+  // With D a multiple of 8, rows of K, Q and dO are read in place (no padded copies).
+  const direct = DP == D;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const hOff = <usize>h * D;
+      const qBase = q + ((<usize>b * sqB + hOff) << 2);
+      const dqBase = dq + ((<usize>b * sqB + hOff) << 2);
+      const kBase = k + ((<usize>b * skvB + hOff) << 2);
+      const vBase = v + ((<usize>b * skvB + hOff) << 2);
+      const gBase = dout + ((<usize>b * Tq * HD + hOff) << 2);
+      const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
+      const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
+      const bh = b * H + h;
+      for (let i = 0; i < Tq; i++) {
+        zeroRow(dqBase + <usize>i * ldqB, dB);
+        if (dmask != 0) zeroRow(dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2), <usize>Tk << 2);
+      }
+      if (Tq > 0) {
+        packPanels(KT, kBase, ldkvB, Tk, D);
+        packPanels(VT, vBase, ldkvB, Tk, D);
+        if (!direct) packRows(KR, kBase, ldkvB, Tk, D, DP);
+      }
+      const kRows = direct ? kBase : KR;
+      const kStride = direct ? ldkvB : oRow;
+      for (let kb0 = 0; kb0 < Tk || kb0 == 0; kb0 += KB) {
+        const kbLen = min(KB, Tk - kb0); // keys in this block
+        zeroRow(DK, <usize>KB * oRow);
+        zeroRow(DV, <usize>KB * oRow);
+        for (let i0 = 0; i0 < Tq && kbLen > 0; i0 += BQ) {
+          const rows = min(BQ, Tq - i0);
+          const groups = (rows + 3) >> 2;
+          const R = groups << 2; // rows computed (a multiple of 4; rows past Tq are zero)
+          // Keys of this block that some row of the tile sees: [kb0, kb0 + jEnd).
+          const jEnd = causal != 0 ? clampi(i0 + rows + off - kb0, 0, kbLen) : kbLen;
+          if (jEnd == 0) continue;
+          const nP = up8(jEnd);
+          // The tile's q and dO rows: in place, or zero-padded copies (partial tiles, D not a multiple of 8).
+          let qt = QT, ldqt = oRow, gt = GT, ldgt = oRow;
+          if (direct && rows == R) {
+            qt = qBase + <usize>i0 * ldqB;
+            ldqt = ldqB;
+            gt = gBase + <usize>i0 * ldoB;
+            ldgt = ldoB;
+          } else {
+            for (let r = 0; r < R; r++) {
+              const qr = QT + <usize>r * oRow, gr = GT + <usize>r * oRow;
+              if (r < rows) {
+                copyRow(qr, qBase + <usize>(i0 + r) * ldqB, dB);
+                copyRow(gr, gBase + <usize>(i0 + r) * ldoB, dB);
+                if (DP > D) {
+                  zeroRow(qr + dB, oRow - dB);
+                  zeroRow(gr + dB, oRow - dB);
+                }
+              } else {
+                zeroRow(qr, oRow);
+                zeroRow(gr, oRow);
+              }
+            }
+          }
+          for (let p = 0; p < nP; p += NK) {
+            const pOff = (<usize>(kb0 + p) * D) << 2;
+            for (let g = 0; g < groups; g++) {
+              const q0 = qt + <usize>(g << 2) * ldqt, g0 = gt + <usize>(g << 2) * ldgt;
+              const sOff = <usize>(g << 2) * sRow + (<usize>p << 2);
+              tile4x8(q0, q0 + ldqt, q0 + 2 * ldqt, q0 + 3 * ldqt, KT + pOff, NK << 2, D, S + sOff, sRow);
+              tile4x8(g0, g0 + ldgt, g0 + 2 * ldgt, g0 + 3 * ldgt, VT + pOff, NK << 2, D, DS + sOff, sRow);
+            }
+          }
+          for (let r = 0; r < R; r++) {
+            const srow = S + <usize>r * sRow;
+            const drow = DS + <usize>r * sRow;
+            const pdrow = PD + <usize>r * sRow;
+            if (r >= rows) {
+              zeroRange(srow, 0, nP);
+              zeroRange(drow, 0, nP);
+              if (dropping) zeroRange(pdrow, 0, nP);
+              continue;
+            }
+            const i = i0 + r;
+            const kEnd = causal != 0 ? clampi(i + off + 1 - kb0, 0, jEnd) : jEnd; // within the block
+            const mrow: usize = hasMask ? mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ + <usize>kb0) << 2) : 0;
+            const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
+            const Di = dotRow(gt + <usize>r * ldgt, out + ((<usize>(b * Tq + i) * HD + hOff) << 2), D);
+            const idx0 = <u32>((bh * Tq + i) * Tk + kb0);
+            if (hasMask) {
+              if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, true);
+              else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, false);
+            } else {
+              if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, true);
+              else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, false, false);
+            }
+            zeroRange(srow, kEnd, nP);
+            zeroRange(drow, kEnd, nP);
+            if (dropping) zeroRange(pdrow, kEnd, nP);
+            if (dmask != 0 && kEnd > 0) {
+              copyRow(dmask + (((<usize>bh * Tq + i) * <usize>Tk + <usize>kb0) << 2), drow, <usize>kEnd << 2);
+            }
+          }
+          // dq rows += scale · dS·K_block
+          for (let c = 0; c < DP; c += 8) {
+            for (let g = 0; g < groups; g++) {
+              const d0 = DS + <usize>(g << 2) * sRow;
+              const kr = kRows + <usize>kb0 * kStride + (<usize>c << 2);
+              tile4x8(d0, d0 + sRow, d0 + 2 * sRow, d0 + 3 * sRow, kr, kStride, jEnd, OT + <usize>(g << 2) * oRow + (<usize>c << 2), oRow);
+            }
+          }
+          for (let r = 0; r < rows; r++) {
+            addScaledRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, D, scale);
+          }
+          // dK_block += dSᵀ·Q,  dV_block += P'ᵀ·dO: 4 keys × 8 columns per register tile, summed over the R rows.
+          const P = dropping ? PD : S;
+          for (let j0 = 0; j0 < jEnd; j0 += 4) {
+            const jOff = <usize>j0 << 2;
+            for (let c = 0; c < DP; c += 8) {
+              const cOff = <usize>c << 2;
+              tile4x8T(DS + jOff, sRow, qt + cOff, ldqt, R, DK + <usize>j0 * oRow + cOff, oRow);
+              tile4x8T(P + jOff, sRow, gt + cOff, ldgt, R, DV + <usize>j0 * oRow + cOff, oRow);
+            }
+          }
+        }
+        for (let j = 0; j < kbLen; j++) {
+          scaleRow(dkBase + <usize>(kb0 + j) * ldkvB, DK + <usize>j * oRow, D, scale);
+          copyRow(dvBase + <usize>(kb0 + j) * ldkvB, DV + <usize>j * oRow, dB);
+        }
+        if (Tk == 0) break;
+      }
+    }
+  }
+}
