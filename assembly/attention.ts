@@ -89,8 +89,11 @@ const KEY_BLOCK: i32 = 128; // keys per block in the backward (a multiple of NK)
 let KT: usize = 0, VT: usize = 0, KR: usize = 0, VR: usize = 0, DK: usize = 0, DV: usize = 0;
 let S: usize = 0, DS: usize = 0, PD: usize = 0, QT: usize = 0, GT: usize = 0, OT: usize = 0;
 
-// 1/l of the forward tile's rows.
+// 1/l of the forward tile's rows, and the lse of one group of four.
 const INV_L: usize = memory.data(BQ * 4, 16);
+const LSE4: usize = memory.data(16, 16);
+// D_i = dO_i·o_i of the backward tile's rows.
+const DI: usize = memory.data(BQ * 4, 16);
 
 function layout(ws: usize, Tk: i32, D: i32): void {
   const TkP = <usize>up8(Tk), DP = <usize>up8(D), d = <usize>D;
@@ -214,7 +217,7 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
 
 // C[4×8] = Σ_k A[r][k]·B[k][0..8] for k < kn. A row r at a_r (4 bytes per k),
 // B row k at b + k·bStride. The tile is stored at dst (row stride ldd bytes).
-function tile4x8(a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+@inline function tile4x8(a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
   let c00 = vsplat(0), c01 = vsplat(0);
   let c10 = vsplat(0), c11 = vsplat(0);
   let c20 = vsplat(0), c21 = vsplat(0);
@@ -257,7 +260,7 @@ function tile4x8(a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: 
 // behind dK += dSᵀ·Q and dV += P'ᵀ·dO, with k running over the tile's query
 // rows. A row k at a + k·lda (4 consecutive keys), B row k at b + k·bStride;
 // C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place.
-function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+@inline function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
   let c00 = v128.load(dst), c01 = v128.load(dst, 16);
   let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
   let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
@@ -265,17 +268,18 @@ function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: 
   for (let k = 0; k < kn; k++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    const av = v128.load(a);
-    let x = v128.shuffle<f32>(av, av, 0, 0, 0, 0);
+    // Broadcast loads (load ports) rather than one load and four shuffles
+    // (the shuffles compete with the multiply-adds for the vector pipes).
+    let x = v128.load32_splat(a);
     c00 = vmadd(x, b0, c00);
     c01 = vmadd(x, b1, c01);
-    x = v128.shuffle<f32>(av, av, 1, 1, 1, 1);
+    x = v128.load32_splat(a, 4);
     c10 = vmadd(x, b0, c10);
     c11 = vmadd(x, b1, c11);
-    x = v128.shuffle<f32>(av, av, 2, 2, 2, 2);
+    x = v128.load32_splat(a, 8);
     c20 = vmadd(x, b0, c20);
     c21 = vmadd(x, b1, c21);
-    x = v128.shuffle<f32>(av, av, 3, 3, 3, 3);
+    x = v128.load32_splat(a, 12);
     c30 = vmadd(x, b0, c30);
     c31 = vmadd(x, b1, c31);
     a += lda;
@@ -304,8 +308,29 @@ function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: 
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// s_j ← s_j·scale + mask_j for j < n (mrow = 0: no mask); returns max_j s_j.
-function scaleMaskMax(row: usize, mrow: usize, n: i32, scale: f32): f32 {
+// Row reductions are batched four rows at a time: each row leaves a vector of
+// four partial results, and one 4×4 transpose-and-reduce turns the four
+// vectors into one vector holding the four rows' totals. So a group of four
+// rows costs one vlog and one division instead of four, and no scalar max
+// (whose NaN-checking branches V8 cannot predict) runs per element.
+
+// [r(a), r(b), r(c), r(d)] where r reduces a vector's four lanes with pmax.
+@inline function hmax4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const u0 = f32x4.pmax(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const u1 = f32x4.pmax(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.pmax(v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
+}
+
+// [Σa, Σb, Σc, Σd] over each vector's four lanes.
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const u0 = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const u1 = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
+}
+
+// s_j ← s_j·scale + mask_j for j < n (mrow = 0: no mask); returns a vector
+// whose lanes' max is max_j s_j (−∞ for n = 0).
+function scaleMaskMax(row: usize, mrow: usize, n: i32, scale: f32): v128 {
   const bytes = <usize>n << 2;
   const vs = vsplat(scale);
   let vm = vsplat(-Infinity);
@@ -314,26 +339,33 @@ function scaleMaskMax(row: usize, mrow: usize, n: i32, scale: f32): f32 {
     for (; j + 16 <= bytes; j += 16) {
       const s = f32x4.mul(v128.load(row + j), vs);
       v128.store(row + j, s);
-      vm = f32x4.max(vm, s);
+      vm = f32x4.pmax(vm, s);
     }
   } else {
     for (; j + 16 <= bytes; j += 16) {
       const s = vmadd(v128.load(row + j), vs, v128.load(mrow + j));
       v128.store(row + j, s);
-      vm = f32x4.max(vm, s);
+      vm = f32x4.pmax(vm, s);
     }
   }
-  let m = hmax(vm);
   for (; j < bytes; j += 4) {
     const s = load<f32>(row + j) * scale + (mrow == 0 ? <f32>0 : load<f32>(mrow + j));
     store<f32>(row + j, s);
-    m = max(m, s);
+    vm = f32x4.pmax(vm, vsplat(s));
   }
-  return m;
+  return vm;
 }
 
-// s_j ← e^{s_j − m} for j < n; returns Σ_j.
-function expSum(row: usize, n: i32, m: f32): f32 {
+function hasNaN(row: usize, n: i32): bool {
+  for (let j = 0; j < n; j++) {
+    const x = load<f32>(row + (<usize>j << 2));
+    if (x != x) return true;
+  }
+  return false;
+}
+
+// s_j ← e^{s_j − m} for j < n; returns a vector whose lanes sum to Σ_j.
+function expSum(row: usize, n: i32, m: f32): v128 {
   const bytes = <usize>n << 2;
   const vm = vsplat(m);
   let acc = vsplat(0);
@@ -343,13 +375,12 @@ function expSum(row: usize, n: i32, m: f32): f32 {
     v128.store(row + j, e);
     acc = f32x4.add(acc, e);
   }
-  let s = hsum(acc);
   for (; j < bytes; j += 4) {
     const e = f32x4.extract_lane(vexp(vsplat(load<f32>(row + j) - m)), 0);
     store<f32>(row + j, e);
-    s += e;
+    acc = f32x4.add(acc, f32x4.replace_lane(vsplat(0), 0, e));
   }
-  return s;
+  return acc;
 }
 
 // dst_j = src_j · keep_j/(1 − p) for j < n (idx0 = flat index of j = 0).
@@ -407,14 +438,14 @@ function addScaledRow(dst: usize, src: usize, n: i32, s: f32): void {
   return min(max(x, lo), hi);
 }
 
-function dotRow(a: usize, b: usize, n: i32): f32 {
+// A vector whose lanes sum to Σ_j a_j·b_j, j < n.
+function dotVec(a: usize, b: usize, n: i32): v128 {
   const bytes = <usize>n << 2;
   let acc = vsplat(0);
   let j: usize = 0;
   for (; j + 16 <= bytes; j += 16) acc = vmadd(v128.load(a + j), v128.load(b + j), acc);
-  let s = hsum(acc);
-  for (; j < bytes; j += 4) s += load<f32>(a + j) * load<f32>(b + j);
-  return s;
+  for (; j < bytes; j += 4) acc = f32x4.add(acc, f32x4.replace_lane(vsplat(0), 0, load<f32>(a + j) * load<f32>(b + j)));
+  return acc;
 }
 
 // ─── forward ────────────────────────────────────────────────────────────────
@@ -474,38 +505,71 @@ export function attention_fwd(
             }
           }
         }
-        // Softmax of each row (unnormalised: P·V is scaled by 1/l at the end).
-        for (let r = 0; r < groups << 2; r++) {
-          const row = S + <usize>r * sRow;
-          const pdRow = PD + <usize>r * sRow;
-          let il: f32 = 0;
-          if (r < rows) {
-            const i = i0 + r;
-            const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
-            const mrow: usize = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
-            const m = kEnd > 0 ? scaleMaskMax(row, mrow, kEnd, scale) : -Infinity;
-            const lsePtr = lse + ((<usize>bh * Tq + i) << 2);
-            const prow: usize = probs == 0 ? 0 : probs + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
+        // Softmax of each row (unnormalised: P·V is scaled by 1/l at the end),
+        // four rows at a time: pass 1 scales, masks and finds the row maxima,
+        // pass 2 exponentiates and sums; then one vlog and one division give
+        // the four rows' lse and 1/l.
+        for (let g = 0; g < groups; g++) {
+          const r0 = g << 2;
+          let m0 = vsplat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+          for (let r = r0; r < r0 + 4; r++) {
+            const row = S + <usize>r * sRow;
+            let vm = vsplat(-Infinity);
+            if (r < rows) {
+              const i = i0 + r;
+              const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
+              const mrow: usize = mask == 0 ? 0 : mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ) << 2);
+              vm = scaleMaskMax(row, mrow, kEnd, scale);
+            }
+            if (r == r0) m0 = vm;
+            else if (r == r0 + 1) m1 = vm;
+            else if (r == r0 + 2) m2 = vm;
+            else m3 = vm;
+          }
+          const M = hmax4(m0, m1, m2, m3); // row maxima; −∞: no key visible (or a padding row)
+          let l0 = vsplat(0), l1 = l0, l2 = l0, l3 = l0;
+          for (let r = r0; r < r0 + 4; r++) {
+            const row = S + <usize>r * sRow;
+            const m = r == r0 ? f32x4.extract_lane(M, 0) : r == r0 + 1 ? f32x4.extract_lane(M, 1) : r == r0 + 2 ? f32x4.extract_lane(M, 2) : f32x4.extract_lane(M, 3);
+            const kEnd = r >= rows ? 0 : causal != 0 ? clampi(i0 + r + off + 1, 0, Tk) : Tk;
+            let acc = vsplat(0);
             if (m == -Infinity) {
+              // No key visible — unless the maxima skipped NaN scores (pmax
+              // does): then the row's sum is NaN, and so are its outputs.
+              if (hasNaN(row, kEnd)) acc = vsplat(NaN);
               zeroRange(row, 0, nP);
-              store<f32>(lsePtr, Infinity);
-              if (prow != 0) zeroRange(prow, 0, Tk);
             } else {
-              const l = expSum(row, kEnd, m);
+              acc = expSum(row, kEnd, m);
               zeroRange(row, kEnd, nP);
-              il = 1 / l;
-              store<f32>(lsePtr, m + f32x4.extract_lane(vlog(vsplat(l)), 0));
-              if (prow != 0) {
-                scaleRow(prow, row, kEnd, il);
-                zeroRange(prow, kEnd, Tk);
-              }
+            }
+            if (r == r0) l0 = acc;
+            else if (r == r0 + 1) l1 = acc;
+            else if (r == r0 + 2) l2 = acc;
+            else l3 = acc;
+          }
+          const L = hsum4(l0, l1, l2, l3);
+          const none = v128.and(f32x4.eq(M, vsplat(-Infinity)), f32x4.eq(L, L));
+          // 1/l, 0 for rows that see no key (their o is 0); lse = m + log l, +∞ for those rows.
+          const il = v128.andnot(f32x4.div(vsplat(1), L), none);
+          v128.store(INV_L + (<usize>r0 << 2), il);
+          v128.store(LSE4, v128.bitselect(vsplat(Infinity), f32x4.add(M, vlog(L)), none));
+          for (let r = r0; r < r0 + 4; r++) {
+            const row = S + <usize>r * sRow;
+            const pdRow = PD + <usize>r * sRow;
+            if (r >= rows) {
+              if (dropping) zeroRange(pdRow, 0, nP);
+              continue;
+            }
+            const i = i0 + r;
+            store<f32>(lse + ((<usize>bh * Tq + i) << 2), load<f32>(LSE4 + (<usize>(r - r0) << 2)));
+            if (probs != 0) {
+              const prow = probs + (((<usize>bh * Tq + i) * <usize>Tk) << 2);
+              const kEnd = causal != 0 ? clampi(i + off + 1, 0, Tk) : Tk;
+              scaleRow(prow, row, kEnd, load<f32>(INV_L + (<usize>r << 2)));
+              zeroRange(prow, kEnd, Tk);
             }
             if (dropping) dropRow(pdRow, row, nP, key, thr, dscale, <u32>((bh * Tq + i) * Tk));
-          } else {
-            zeroRange(row, 0, nP);
-            if (dropping) zeroRange(pdRow, 0, nP);
           }
-          store<f32>(INV_L + (<usize>r << 2), il);
         }
         // O tile = P'·V (unnormalised), then row i of out = OT[r]·(1/l).
         const P = dropping ? PD : S;
@@ -600,6 +664,8 @@ export function attention_bwd(
   const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
   // With D a multiple of 8, rows of K, Q and dO are read in place (no padded copies).
   const direct = DP == D;
+  // One key block: each dq row gets its only contribution, written rather than accumulated.
+  const single = Tk > 0 && Tk <= KB;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hOff = <usize>h * D;
@@ -612,7 +678,7 @@ export function attention_bwd(
       const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
       const bh = b * H + h;
       for (let i = 0; i < Tq; i++) {
-        zeroRow(dqBase + <usize>i * ldqB, dB);
+        if (!single) zeroRow(dqBase + <usize>i * ldqB, dB);
         if (dmask != 0) zeroRow(dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2), <usize>Tk << 2);
       }
       if (Tq > 0) {
@@ -632,7 +698,10 @@ export function attention_bwd(
           const R = groups << 2; // rows computed (a multiple of 4; rows past Tq are zero)
           // Keys of this block that some row of the tile sees: [kb0, kb0 + jEnd).
           const jEnd = causal != 0 ? clampi(i0 + rows + off - kb0, 0, kbLen) : kbLen;
-          if (jEnd == 0) continue;
+          if (jEnd == 0) {
+            if (single) for (let r = 0; r < rows; r++) zeroRow(dqBase + <usize>(i0 + r) * ldqB, dB);
+            continue;
+          }
           const nP = up8(jEnd);
           // The tile's q and dO rows: in place, or zero-padded copies (partial tiles, D not a multiple of 8).
           let qt = QT, ldqt = oRow, gt = GT, ldgt = oRow;
@@ -666,6 +735,18 @@ export function attention_bwd(
               tile4x8(g0, g0 + ldgt, g0 + 2 * ldgt, g0 + 3 * ldgt, VT + pOff, NK << 2, D, DS + sOff, sRow);
             }
           }
+          // D_i = dO_i·o_i for the tile's rows, four at a time (one horizontal reduction per group).
+          for (let r0 = 0; r0 < R; r0 += 4) {
+            let a0 = vsplat(0), a1 = a0, a2 = a0, a3 = a0;
+            for (let r = r0; r < min(r0 + 4, rows); r++) {
+              const acc = dotVec(gt + <usize>r * ldgt, out + ((<usize>(b * Tq + i0 + r) * HD + hOff) << 2), D);
+              if (r == r0) a0 = acc;
+              else if (r == r0 + 1) a1 = acc;
+              else if (r == r0 + 2) a2 = acc;
+              else a3 = acc;
+            }
+            v128.store(DI + (<usize>r0 << 2), hsum4(a0, a1, a2, a3));
+          }
           for (let r = 0; r < R; r++) {
             const srow = S + <usize>r * sRow;
             const drow = DS + <usize>r * sRow;
@@ -680,7 +761,7 @@ export function attention_bwd(
             const kEnd = causal != 0 ? clampi(i + off + 1 - kb0, 0, jEnd) : jEnd; // within the block
             const mrow: usize = hasMask ? mask + ((<usize>b * mB + <usize>h * mH + <usize>i * mQ + <usize>kb0) << 2) : 0;
             const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
-            const Di = dotRow(gt + <usize>r * ldgt, out + ((<usize>(b * Tq + i) * HD + hOff) << 2), D);
+            const Di = load<f32>(DI + (<usize>r << 2));
             const idx0 = <u32>((bh * Tq + i) * Tk + kb0);
             if (hasMask) {
               if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, true);
@@ -705,7 +786,9 @@ export function attention_bwd(
             }
           }
           for (let r = 0; r < rows; r++) {
-            addScaledRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, D, scale);
+            const dst = dqBase + <usize>(i0 + r) * ldqB;
+            if (single) scaleRow(dst, OT + <usize>r * oRow, D, scale);
+            else addScaledRow(dst, OT + <usize>r * oRow, D, scale);
           }
           // dK_block += dSᵀ·Q,  dV_block += P'ᵀ·dO: 4 keys × 8 columns per register tile, summed over the R rows.
           const P = dropping ? PD : S;

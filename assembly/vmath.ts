@@ -70,12 +70,15 @@ const EXP_HI: f32 = 89.0;
 
 // e^r ≈ 1 + r + r²·P(r), |r| ≤ ln2/2 (Cephes expf).
 @inline function expPoly(r: v128): v128 {
-  let p = vmadd(vsplat(1.9875691500e-4), r, vsplat(1.3981999507e-3));
-  p = vmadd(p, r, vsplat(8.3334519073e-3));
-  p = vmadd(p, r, vsplat(4.1665795894e-2));
-  p = vmadd(p, r, vsplat(1.6666665459e-1));
-  p = vmadd(p, r, vsplat(5.0000001201e-1));
+  // Estrin's scheme: P = (c0 + c1·r) + r²·((c2 + c3·r) + r²·(c4 + c5·r)).
+  // The three inner pairs are independent, so the dependency chain is three
+  // multiply-adds deep instead of Horner's five (the loop that calls vexp is
+  // latency-bound).
   const r2 = f32x4.mul(r, r);
+  const a = vmadd(vsplat(1.6666665459e-1), r, vsplat(5.0000001201e-1));
+  const b = vmadd(vsplat(8.3334519073e-3), r, vsplat(4.1665795894e-2));
+  const c = vmadd(vsplat(1.9875691500e-4), r, vsplat(1.3981999507e-3));
+  const p = vmadd(vmadd(c, r2, b), r2, a);
   return f32x4.add(vmadd(r2, p, r), vsplat(1.0));
 }
 
