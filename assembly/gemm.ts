@@ -267,13 +267,18 @@ function storeEdge(c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f3
   }
 }
 
-function micro6x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+function micro6x8(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
+): void {
+  // The bias row (if any) seeds every row's accumulators.
+  const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
+  const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
+  let c00 = z0, c01 = z1;
+  let c10 = z0, c11 = z1;
+  let c20 = z0, c21 = z1;
+  let c30 = z0, c31 = z1;
+  let c40 = z0, c41 = z1;
+  let c50 = z0, c51 = z1;
   const bEnd = bp + (<usize>kc << 5);
   while (bp < bEnd) {
     const b0 = v128.load(bp);
@@ -312,12 +317,17 @@ function micro6x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32,
   storeEdge(c, ldcb, mr, nr, alpha, beta);
 }
 
-function micro5x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+function micro5x8(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
+): void {
+  // The bias row (if any) seeds every row's accumulators.
+  const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
+  const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
+  let c00 = z0, c01 = z1;
+  let c10 = z0, c11 = z1;
+  let c20 = z0, c21 = z1;
+  let c30 = z0, c31 = z1;
+  let c40 = z0, c41 = z1;
   const bEnd = bp + (<usize>kc << 5);
   while (bp < bEnd) {
     const b0 = v128.load(bp);
@@ -352,11 +362,16 @@ function micro5x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32,
   storeEdge(c, ldcb, mr, nr, alpha, beta);
 }
 
-function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+function micro4x8(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
+): void {
+  // The bias row (if any) seeds every row's accumulators.
+  const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
+  const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
+  let c00 = z0, c01 = z1;
+  let c10 = z0, c11 = z1;
+  let c20 = z0, c21 = z1;
+  let c30 = z0, c31 = z1;
   const bEnd = bp + (<usize>kc << 5);
   while (bp < bEnd) {
     const b0 = v128.load(bp);
@@ -403,11 +418,12 @@ function scaleC(c: usize, m: i32, n: i32, ldc: i32, beta: f32): void {
 function gemmOne(
   c: usize, a: usize, b: usize, ws: usize,
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
-  transA: bool, transB: bool, alpha: f32, beta: f32,
+  transA: bool, transB: bool, alpha: f32, beta: f32, bias: usize, relu: bool,
 ): void {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0) {
     scaleC(c, m, n, ldc, beta);
+    if (bias != 0 || relu) biasReluC(c, m, n, ldc, bias, relu);
     return;
   }
   const bPack = ws;
@@ -418,6 +434,9 @@ function gemmOne(
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const betaBlock: f32 = pc == 0 ? beta : 1;
+      // The bias seeds the first K block's accumulators; relu follows the last block's tile stores.
+      const biasBlock: usize = pc == 0 ? bias : 0;
+      const reluBlock = relu && pc + kc >= k;
       packB(bPack, b, ldb, transB, pc, jc, kc, nc);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
@@ -431,12 +450,45 @@ function gemmOne(
             const mr = min(h, mc - ir);
             const ap = aPack + ((<usize>ir * kc) << 2);
             const ct = cCol + <usize>(ic + ir) * ldcb;
-            if (h == 4) micro4x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock);
-            else if (MR == 6) micro6x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock);
-            else micro5x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock);
+            const bt: usize = biasBlock == 0 ? 0 : biasBlock + ((<usize>(jc + jr)) << 2);
+            if (h == 4) micro4x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock, bt);
+            else if (MR == 6) micro6x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock, bt);
+            else micro5x8(kc, ap, bp, ct, ldcb, mr, nr, alpha, betaBlock, bt);
+            if (reluBlock) reluTile(ct, ldcb, mr, nr);
           }
         }
       }
+    }
+  }
+}
+
+// C = max(C, 0) over an mr×nr tile just stored (still in L1).
+function reluTile(c: usize, ldcb: usize, mr: i32, nr: i32): void {
+  const z = f32x4.splat(0);
+  for (let r = 0; r < mr; r++) {
+    const row = c + <usize>r * ldcb;
+    if (nr == NR) {
+      v128.store(row, f32x4.max(v128.load(row), z));
+      v128.store(row, f32x4.max(v128.load(row, 16), z), 16);
+    } else {
+      for (let j = 0; j < nr; j++) {
+        const p = row + (<usize>j << 2);
+        store<f32>(p, max(load<f32>(p), 0));
+      }
+    }
+  }
+}
+
+// C[i, j] = act(C[i, j] + bias[j]) over an m×n block (bias 0: none).
+function biasReluC(c: usize, m: i32, n: i32, ldc: i32, bias: usize, relu: bool): void {
+  for (let i = 0; i < m; i++) {
+    const row = c + ((<usize>i * ldc) << 2);
+    for (let j = 0; j < n; j++) {
+      const p = row + (<usize>j << 2);
+      let v = load<f32>(p);
+      if (bias != 0) v += load<f32>(bias + (<usize>j << 2));
+      if (relu) v = max(v, 0);
+      store<f32>(p, v);
     }
   }
 }
@@ -450,7 +502,23 @@ export function gemm(
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
   transA: i32, transB: i32, alpha: f32, beta: f32,
 ): void {
-  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta);
+  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false);
+}
+
+/**
+ * C = act(op(A)·op(B) + bias): a dense layer's forward with its bias and
+ * activation fused into the GEMM (bias [n] broadcast over rows, pointer 0:
+ * none; act 0: identity, 1: relu = max(·, 0), NaN-propagating like relu_fwd).
+ * The bias seeds the accumulators of the first K block and relu runs on each
+ * tile right after it is stored, so C is written once — instead of a bias
+ * copy into C, a beta = 1 GEMM that reads C back, and a relu pass.
+ */
+export function gemm_bias_act(
+  c: usize, a: usize, b: usize, ws: usize, bias: usize,
+  m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
+  transA: i32, transB: i32, act: i32,
+): void {
+  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, 1, 0, bias, act == 1);
 }
 
 /**
@@ -467,7 +535,7 @@ export function gemm_batched(
   for (let i = 0; i < batch; i++) {
     gemmOne(
       c + ((<usize>i * strideC) << 2), a + ((<usize>i * strideA) << 2), b + ((<usize>i * strideB) << 2), ws,
-      m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta,
+      m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false,
     );
   }
 }

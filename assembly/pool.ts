@@ -7,7 +7,13 @@
 //   maxpool2d_fwd:  out = max over the window; idx = flat element index into x
 //                   of the (first) maximum. NaN propagates (a NaN in the
 //                   window is the maximum).
-//   maxpool2d_bwd:  dx[idx[o]] += dy[o]. Windows that do not overlap
+//   relu_pool_mask: turns maxpool2d_fwd's results into those of
+//                   maxpool2d(relu(x)) = relu(maxpool2d(x)): out = max(out, 0)
+//                   and idx = −1 (no gradient) where out ≤ 0, on the pooled
+//                   output — 1/(kH·kW) of the elements a relu pass reads and
+//                   writes, and the relu backward disappears (Sequential fuses
+//                   ReLU → MaxPool2d with it; see src/ops/pool.ts).
+//   maxpool2d_bwd:  dx[idx[o]] += dy[o] (idx < 0: nothing). Windows that do not overlap
 //                   (stride ≥ window) write every tap of their window in one
 //                   SIMD pass — dy where the tap is the argmax, else 0 — so
 //                   dx needs no separate zero fill except for pixels no
@@ -201,7 +207,9 @@ export function maxpool2d_bwd(
   if (sH < kH || sW < kW) {
     // Overlapping windows: scatter-add (dx zero-filled by the caller).
     for (let o = 0; o < total; o++) {
-      const p = dx + (<usize>load<i32>(idx + (<usize>o << 2)) << 2);
+      const i = load<i32>(idx + (<usize>o << 2));
+      if (i < 0) continue; // no gradient (relu_pool_mask)
+      const p = dx + (<usize>i << 2);
       store<f32>(p, load<f32>(p) + load<f32>(dy + (<usize>o << 2)));
     }
     return;
@@ -257,5 +265,24 @@ export function maxpool2d_bwd(
         o += C;
       }
     }
+  }
+}
+
+/** out = max(out, 0), idx = −1 where out ≤ 0 (NaN stays NaN with idx −1), over n pooled outputs. See the header. */
+export function relu_pool_mask(out: usize, idx: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const none = i32x4.splat(-1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = out + (<usize>i << 2), q = idx + (<usize>i << 2);
+    const v = v128.load(p);
+    v128.store(p, f32x4.max(v, zero));
+    v128.store(q, v128.bitselect(v128.load(q), none, f32x4.gt(v, zero)));
+  }
+  for (; i < n; i++) {
+    const p = out + (<usize>i << 2), q = idx + (<usize>i << 2);
+    const v = load<f32>(p);
+    store<f32>(p, max(v, 0));
+    if (!(v > 0)) store<i32>(q, -1);
   }
 }

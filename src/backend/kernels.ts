@@ -78,6 +78,8 @@ export const KERNEL_SIGNATURES = {
   gemm_workspace_bytes: [],
   // (c, a, b, ws, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta)
   gemm: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'],
+  // (c, a, b, ws, bias | 0, m, n, k, lda, ldb, ldc, transA, transB, act): C = act(op(A)·op(B) + bias), act 0 none, 1 relu
+  gemm_bias_act: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   // (c, a, b, ws, batch, m, n, k, lda, ldb, ldc, strideA, strideB, strideC, transA, transB, alpha, beta)
   gemm_batched: [
     'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32',
@@ -108,6 +110,7 @@ export const KERNEL_SIGNATURES = {
   pad_nhwc: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], // (out, x, N, H, W, C, Hp, Wp, top, left)
   // pool.ts, NHWC: (out | dx, idx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL)
   maxpool2d_fwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  relu_pool_mask: ['ptr', 'ptr', 'i32'], // (out, idx, n): out = max(out, 0), idx = −1 where out ≤ 0
   maxpool2d_bwd: ['ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   // (out | dx, x | dy, N, H, W, C, kH, kW, OH, OW, sH, sW, pT, pL, countIncludePad)
   avgpool2d_fwd: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],

@@ -9,7 +9,7 @@
  */
 
 import { checkPadding, pairOf, type Pair } from '../ops/conv.js';
-import { avgPool2dNamed, globalAvgPool2d, maxPool2dNamed, type AvgPool2dOptions, type Pool2dOptions } from '../ops/pool.js';
+import { avgPool2dNamed, globalAvgPool2d, maxPool2dNamed, reluMaxPool2dNamed, type AvgPool2dOptions, type Pool2dOptions } from '../ops/pool.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { ConfigError } from '../errors.js';
@@ -46,6 +46,11 @@ export class MaxPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     return maxPool2dNamed(this.describe(), x, this.kernelSize, this.options);
+  }
+
+  /** @internal forward(relu(x)) as one op (Sequential fuses ReLU → MaxPool2d with it). */
+  forwardAfterRelu(x: Tensor): Tensor {
+    return reluMaxPool2dNamed(this.describe(), x, this.kernelSize, this.options);
   }
 }
 

@@ -9,8 +9,33 @@
  */
 
 import { ConfigError } from '../errors.js';
+import { linearRelu } from '../ops/linear.js';
 import type { Tensor } from '../tensor.js';
+import { ReLU } from './activations.js';
+import { Linear } from './linear.js';
 import { Module } from './module.js';
+
+/**
+ * Whether `m` can take a ReLU's output as one fused op: its class itself (not a
+ * subclass) defines `forwardAfterRelu` (MaxPool2d does) and forward is not
+ * wrapped. A method test rather than an import, so a Sequential of dense
+ * layers does not pull the pooling code into a bundle.
+ */
+function fusesRelu(m: Module | undefined): m is Module & { forwardAfterRelu(x: Tensor): Tensor } {
+  if (m === undefined || Object.prototype.hasOwnProperty.call(m, 'forward')) return false;
+  const proto = Object.getPrototypeOf(m) as object;
+  return Object.prototype.hasOwnProperty.call(proto, 'forwardAfterRelu') && Object.prototype.hasOwnProperty.call(proto, 'forward');
+}
+
+/**
+ * Whether `m` is exactly an instance of `cls` running that class's own forward:
+ * not a subclass, and not wrapped (captureFeatures and user code wrap
+ * `forward` as an own property), so fusing it with a neighbour cannot skip
+ * anything observable.
+ */
+export function runsOwnForward(m: Module | undefined, cls: abstract new (...args: never[]) => Module): boolean {
+  return m !== undefined && m.constructor === cls && !Object.prototype.hasOwnProperty.call(m, 'forward');
+}
 
 export class Sequential extends Module {
   [index: number]: Module;
@@ -34,8 +59,29 @@ export class Sequential extends Module {
     return out;
   }
 
+  /**
+   * Applies the layers in order. Two common pairs run as one fused op each,
+   * with the same values and gradients as the layers one by one (see
+   * src/ops/linear.ts and src/ops/pool.ts for the measurements):
+   *   Linear → ReLU       linearRelu: relu applied in the GEMM's tile stores
+   *   ReLU → MaxPool2d    relu on the pooled output, relu's backward folded
+   *                       into the pooling's
+   * Only exact, unwrapped instances are fused (see runsOwnForward, fusesRelu).
+   */
   forward(x: Tensor): Tensor {
-    for (let i = 0; this[i] !== undefined; i++) x = this[i].forward(x);
+    for (let i = 0; this[i] !== undefined; i++) {
+      const m = this[i], next = this[i + 1];
+      if (runsOwnForward(next, ReLU) && runsOwnForward(m, Linear)) {
+        const l = m as Linear;
+        x = linearRelu(x, l.weight, l.bias);
+        i++;
+      } else if (runsOwnForward(m, ReLU) && fusesRelu(next)) {
+        x = next.forwardAfterRelu(x);
+        i++;
+      } else {
+        x = m.forward(x);
+      }
+    }
     return x;
   }
 }

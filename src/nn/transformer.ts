@@ -35,6 +35,7 @@ import { noGrad } from '../autograd.js';
 import { ConfigError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { gelu, geluTanh, relu, silu } from '../ops/activations.js';
 import { add, mul } from '../ops/arithmetic.js';
+import { linearRelu } from '../ops/linear.js';
 import { keep, type Tensor } from '../tensor.js';
 import { AttentionCache, MultiHeadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
@@ -43,6 +44,7 @@ import { KVCache, type Decodable } from './generate.js';
 import { LayerNorm } from './layernorm.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
+import { runsOwnForward } from './sequential.js';
 
 export type TransformerActivation = 'relu' | 'gelu' | 'geluTanh' | 'silu';
 const ACTIVATIONS: readonly TransformerActivation[] = ['relu', 'gelu', 'geluTanh', 'silu'];
@@ -115,9 +117,16 @@ function checkLength(where: string, T: number, offset: number, maxLen: number): 
   }
 }
 
-/** The feed-forward block shared by both layers. */
+/**
+ * The feed-forward block shared by both layers. With relu, linear1 and the
+ * activation run as one fused op (linearRelu: relu in the GEMM's tile
+ * stores), unless linear1's forward is wrapped or overridden.
+ */
 function feedForward(l: { linear1: Linear; linear2: Linear; dropout: Dropout; act: (x: Tensor) => Tensor }, x: Tensor): Tensor {
-  return l.linear2.forward(l.dropout.forward(l.act(l.linear1.forward(x))));
+  const h = l.act === relu && runsOwnForward(l.linear1, Linear)
+    ? linearRelu(x, l.linear1.weight, l.linear1.bias)
+    : l.act(l.linear1.forward(x));
+  return l.linear2.forward(l.dropout.forward(h));
 }
 
 // ─── encoder layer ──────────────────────────────────────────────────────────

@@ -78,18 +78,47 @@ function fmtPadding(p: Padding): string {
 
 // ─── max ───────────────────────────────────────────────────────────────────
 
+function maxPoolBackward(gy: Tensor, x: Tensor, g: Geometry, idx: Tensor): Tensor[] {
+  const be = x.backend;
+  const dx = empty(x.shape, { backend: be });
+  // Non-overlapping windows that tile the image write every element of dx themselves.
+  const tiles = g.sH === g.kH && g.sW === g.kW && g.pT === 0 && g.pL === 0 && g.OH * g.kH === g.H && g.OW * g.kW === g.W;
+  if (!tiles) be.k.fill_f32(dx.ptr, dx.size, 0);
+  be.k.maxpool2d_bwd(dx.ptr, idx.ptr, gy.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
+  return [dx];
+}
+
 const maxPool2dOp = defineOp<Geometry>({
   name: 'max_pool2d',
-  backward: (gy, { inputs: [x], saved: g, owned: [idx] }) => {
-    const be = x.backend;
-    const dx = empty(x.shape, { backend: be });
-    // Non-overlapping windows that tile the image write every element of dx themselves.
-    const tiles = g.sH === g.kH && g.sW === g.kW && g.pT === 0 && g.pL === 0 && g.OH * g.kH === g.H && g.OW * g.kW === g.W;
-    if (!tiles) be.k.fill_f32(dx.ptr, dx.size, 0);
-    be.k.maxpool2d_bwd(dx.ptr, idx.ptr, gy.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
-    return [dx];
-  },
+  backward: (gy, { inputs: [x], saved: g, owned: [idx] }) => maxPoolBackward(gy, x, g, idx),
 });
+
+// maxPool2d(relu(x)) as one op: relu commutes with max, so it runs on the
+// pooled output (relu_pool_mask), and windows whose maximum is ≤ 0 get idx −1:
+// the pooling backward then gives them no gradient, which is relu's backward.
+const reluMaxPool2dOp = defineOp<Geometry>({
+  name: 'relu_max_pool2d',
+  backward: (gy, { inputs: [x], saved: g, owned: [idx] }) => maxPoolBackward(gy, x, g, idx),
+});
+
+/**
+ * @internal maxPool2d(relu(x)) in one op, equal in values and gradients to
+ * the two ops (relu is monotone, so the first maximum of relu(x) is that of x
+ * when it is positive; when it is ≤ 0 both give a zero gradient). Sequential
+ * uses it for a ReLU directly followed by a MaxPool2d: on the benchmark CNN
+ * that removes a relu pass over each convolution's full-size output, forward
+ * and backward (the two largest elementwise passes of the step).
+ */
+export function reluMaxPool2dNamed(where: string, x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
+  const g = poolGeometry(where, x, kernelSize, options, ['stride', 'padding']);
+  const be = x.backend;
+  const shape = [g.N, g.OH, g.OW, g.C];
+  const out = empty(shape, { backend: be });
+  const idx = empty(shape, { backend: be, dtype: 'int32' });
+  be.k.maxpool2d_fwd(out.ptr, idx.ptr, x.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
+  be.k.relu_pool_mask(out.ptr, idx.ptr, out.size);
+  return record(reluMaxPool2dOp, out, [x], g, [idx]);
+}
 
 /** @internal maxPool2d with the name used in error messages. */
 export function maxPool2dNamed(where: string, x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {

@@ -114,6 +114,24 @@ export function gemmKernels(h: Heap) {
     ): void {
       gemmOne(c, a, b, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta);
     },
+    gemm_bias_act(
+      c: number, a: number, b: number, _ws: number, bias: number, m: number, n: number, k: number, lda: number,
+      ldb: number, ldc: number, transA: number, transB: number, act: number,
+    ): void {
+      // C preset to the bias, a beta = 1 product, then the activation.
+      const F = h.f32, ci = c >>> 2;
+      if (bias !== 0) {
+        const bv = F.subarray(bias >>> 2, (bias >>> 2) + n);
+        for (let i = 0; i < m; i++) F.set(bv, ci + i * ldc);
+      }
+      gemmOne(c, a, b, m, n, k, lda, ldb, ldc, transA, transB, 1, bias !== 0 ? 1 : 0);
+      if (act === 1) {
+        for (let i = 0; i < m; i++) {
+          const row = ci + i * ldc;
+          for (let j = 0; j < n; j++) F[row + j] = Math.max(F[row + j], 0);
+        }
+      }
+    },
     gemm_batched(
       c: number, a: number, b: number, _ws: number, batch: number, m: number, n: number, k: number, lda: number,
       ldb: number, ldc: number, strideA: number, strideB: number, strideC: number, transA: number, transB: number,

@@ -92,6 +92,14 @@ export function poolKernels(h: Heap) {
         }
       }
     },
+    relu_pool_mask(out: number, idx: number, n: number): void {
+      const F = h.f32, I = h.i32, o = out >>> 2, q = idx >>> 2;
+      for (let i = 0; i < n; i++) {
+        const v = F[o + i];
+        F[o + i] = Math.max(v, 0);
+        if (!(v > 0)) I[q + i] = -1;
+      }
+    },
     maxpool2d_bwd(
       dx: number, idx: number, dy: number, N: number, H: number, W: number, C: number, kH: number, kW: number,
       OH: number, OW: number, sH: number, sW: number, pT: number, pL: number,
@@ -99,7 +107,7 @@ export function poolKernels(h: Heap) {
       const F = h.f32, I = h.i32, d0 = dx >>> 2, i0 = idx >>> 2, g0 = dy >>> 2;
       const total = N * OH * OW * C;
       if (sH < kH || sW < kW) {
-        for (let o = 0; o < total; o++) F[d0 + I[i0 + o]] += F[g0 + o];
+        for (let o = 0; o < total; o++) if (I[i0 + o] >= 0) F[d0 + I[i0 + o]] += F[g0 + o];
         return;
       }
       let o = 0;
