@@ -10,6 +10,10 @@
  * walks them in reverse, calling each op's backward with the output gradient.
  * Gradients of leaves (tensors with `requiresGrad` and no node: parameters)
  * accumulate into `.grad`; gradients of intermediates live only until used.
+ * A backward may return its output gradient itself, as a view (add and
+ * reshape do: no copy); gradients whose storage is shared are therefore never
+ * accumulated into in place — they are summed into a fresh tensor, and a leaf
+ * gets its own copy.
  * Once a node has run, its saved tensors are freed and the link is cut, so a
  * graph is used once (as in PyTorch without `retain_graph`).
  */
@@ -234,7 +238,15 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
         } else {
           const prev = grads.get(x);
           if (prev === undefined) grads.set(x, g);
-          else {
+          else if (prev.sharesStorage) {
+            // prev is a view another pending gradient shares (an op passed gy
+            // through to several inputs): sum out of place.
+            const sum = empty(prev.shape, { backend: prev.backend });
+            sum.backend.k.add_f32(sum.ptr, prev.ptr, g.ptr, sum.size);
+            prev.dispose();
+            g.dispose();
+            grads.set(x, sum);
+          } else {
             accumulate(prev, g);
             g.dispose();
           }
@@ -254,6 +266,12 @@ function copyOf(t: Tensor): Tensor {
 
 function accumulateLeaf(x: Tensor, g: Tensor): void {
   if (x.grad === null || x.grad.isDisposed) {
+    if (g.sharesStorage) {
+      // A view of a gradient still in use elsewhere: .grad gets its own copy.
+      const c = copyOf(g);
+      g.dispose();
+      g = c;
+    }
     g.name = x.name !== undefined ? `${x.name}.grad` : undefined;
     x.grad = keep(g);
   } else {

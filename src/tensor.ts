@@ -202,6 +202,11 @@ export class Tensor {
     return this.storage.ptr + this.byteOffset;
   }
 
+  /** @internal Whether another tensor (a view) shares this one's storage: writing in place would change it too. */
+  get sharesStorage(): boolean {
+    return this.liveStorage().refs > 1;
+  }
+
   get rank(): number {
     return this.shape.length;
   }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { add, backward, div, full, gradCheck, mul, ShapeError, sub, tensor, tidy, ValueError, zeros } from '../src/index.js';
+import { add, backward, div, full, gradCheck, mul, relu, ShapeError, sub, sum, tensor, tidy, ValueError, zeros } from '../src/index.js';
 import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
 
 const LENGTHS = [0, 1, 3, 5, 17, 1001];
@@ -158,4 +158,37 @@ test('every backend agrees on a chain of ops', () => {
     withBackend(be, () => tidy(() => values(div(mul(add(tensor(randomArray(50, 1)), 3), tensor(randomArray(50, 2))), 1.5)))),
   );
   for (const r of results.slice(1)) expectClose(r, results[0], 1e-6);
+});
+
+// add (and add_scalar) pass their output gradient through as a view rather
+// than copying it; autograd must then never accumulate in place into storage
+// another pending gradient shares.
+describe.each(EACH_BACKEND)('gradient pass-through on %s', (_name, be) => {
+  test('shared gradient views: a + a, residual chains, leaves reached twice', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const A = randomArray(6, 31), B = randomArray(6, 32);
+        const a = tensor(A, [2, 3], { requiresGrad: true });
+        const b = tensor(B, [2, 3], { requiresGrad: true });
+        backward(sum(add(a, a)));
+        expect(Array.from(a.grad!.data())).toEqual([2, 2, 2, 2, 2, 2]);
+        a.grad = null;
+        // h = a + b; out = (h + a) + (h·3) + 1  →  da = 1 + 1 + 3 = 5, db = 1 + 3 = 4
+        const h = add(a, b);
+        backward(sum(add(add(add(h, a), mul(h, 3)), 1)));
+        expect(Array.from(a.grad!.data())).toEqual([5, 5, 5, 5, 5, 5]);
+        expect(Array.from(b.grad!.data())).toEqual([4, 4, 4, 4, 4, 4]);
+        // residual: r = x + relu(x); out = r + r·r  →  dx = (1 + 2r)(1 + [x > 0])
+        const x = tensor(A, [2, 3], { requiresGrad: true });
+        const r = add(x, relu(x));
+        backward(sum(add(r, mul(r, r))));
+        const R = Array.from(r.data());
+        expectClose(x.grad!.data(), A.map((v, i) => (1 + 2 * R[i]) * (1 + (v > 0 ? 1 : 0))), 1e-6);
+        // sub(a, a) = 0 everywhere, gradient 0
+        const c = tensor(A, [2, 3], { requiresGrad: true });
+        backward(sum(sub(c, c)));
+        expect(Array.from(c.grad!.data())).toEqual([0, 0, 0, 0, 0, 0]);
+      }),
+    );
+  });
 });
