@@ -166,7 +166,10 @@ function packAPartial(panel: usize, src: usize, ldab: usize, transA: bool, h: i3
 
 // Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column panels at dst.
 // Element (p, j) of op(B) is b[p*ldb + j] (not transposed) or b[j*ldb + p].
-function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, kc: i32, nc: i32): void {
+// colsum ≠ 0 (B not transposed only): also adds each column's sum over the
+// kc rows to colsum[j0 + j] — the bias gradient of gemm_wgrad, taken while
+// the rows pass through registers anyway.
+function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, kc: i32, nc: i32, colsum: usize): void {
   const ldbb = <usize>ldb << 2;
   let jr = 0;
   if (!transB) {
@@ -177,6 +180,28 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
     for (; jr + 2 * NR <= nc; jr += 2 * NR) {
       let src = b + ((<usize>p0 * ldb + j0 + jr) << 2);
       let d = dst + ((<usize>jr * kc) << 2);
+      if (colsum != 0) {
+        let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+        for (let p = 0; p < kc; p++) {
+          const v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+          v128.store(d, v0);
+          v128.store(d, v1, 16);
+          v128.store(d + panelBytes, v2);
+          v128.store(d + panelBytes, v3, 16);
+          s0 = f32x4.add(s0, v0);
+          s1 = f32x4.add(s1, v1);
+          s2 = f32x4.add(s2, v2);
+          s3 = f32x4.add(s3, v3);
+          src += ldbb;
+          d += 32;
+        }
+        const cs = colsum + ((<usize>(j0 + jr)) << 2);
+        v128.store(cs, f32x4.add(v128.load(cs), s0));
+        v128.store(cs, f32x4.add(v128.load(cs, 16), s1), 16);
+        v128.store(cs, f32x4.add(v128.load(cs, 32), s2), 32);
+        v128.store(cs, f32x4.add(v128.load(cs, 48), s3), 48);
+        continue;
+      }
       for (let p = 0; p < kc; p++) {
         v128.store(d, v128.load(src));
         v128.store(d, v128.load(src, 16), 16);
@@ -210,11 +235,27 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
         }
       } else {
         let src = b + ((<usize>p0 * ldb + j0 + jr) << 2);
-        for (let p = 0; p < kc; p++) {
-          const d = panel + (<usize>p << 5);
-          v128.store(d, v128.load(src));
-          v128.store(d, v128.load(src, 16), 16);
-          src += ldbb;
+        if (colsum != 0) {
+          let s0 = f32x4.splat(0), s1 = s0;
+          for (let p = 0; p < kc; p++) {
+            const d = panel + (<usize>p << 5);
+            const v0 = v128.load(src), v1 = v128.load(src, 16);
+            v128.store(d, v0);
+            v128.store(d, v1, 16);
+            s0 = f32x4.add(s0, v0);
+            s1 = f32x4.add(s1, v1);
+            src += ldbb;
+          }
+          const cs = colsum + ((<usize>(j0 + jr)) << 2);
+          v128.store(cs, f32x4.add(v128.load(cs), s0));
+          v128.store(cs, f32x4.add(v128.load(cs, 16), s1), 16);
+        } else {
+          for (let p = 0; p < kc; p++) {
+            const d = panel + (<usize>p << 5);
+            v128.store(d, v128.load(src));
+            v128.store(d, v128.load(src, 16), 16);
+            src += ldbb;
+          }
         }
       }
     } else {
@@ -229,6 +270,15 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
               : load<f32>(b + ((<usize>(p0 + p) * ldb + j) << 2));
           }
           store<f32>(d + (<usize>c << 2), v);
+        }
+      }
+      if (colsum != 0) {
+        for (let c = 0; c < cols; c++) {
+          const j = j0 + jr + c;
+          let t: f32 = 0;
+          for (let p = 0; p < kc; p++) t += load<f32>(b + ((<usize>(p0 + p) * ldb + j) << 2));
+          const cs = colsum + (<usize>j << 2);
+          store<f32>(cs, load<f32>(cs) + t);
         }
       }
     }
@@ -418,12 +468,13 @@ function scaleC(c: usize, m: i32, n: i32, ldc: i32, beta: f32): void {
 function gemmOne(
   c: usize, a: usize, b: usize, ws: usize,
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
-  transA: bool, transB: bool, alpha: f32, beta: f32, bias: usize, relu: bool,
+  transA: bool, transB: bool, alpha: f32, beta: f32, bias: usize, relu: bool, colsum: usize,
 ): void {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0) {
     scaleC(c, m, n, ldc, beta);
     if (bias != 0 || relu) biasReluC(c, m, n, ldc, bias, relu);
+    if (colsum != 0) colSums(colsum, b, ldb, k, n);
     return;
   }
   const bPack = ws;
@@ -437,7 +488,7 @@ function gemmOne(
       // The bias seeds the first K block's accumulators; relu follows the last block's tile stores.
       const biasBlock: usize = pc == 0 ? bias : 0;
       const reluBlock = relu && pc + kc >= k;
-      packB(bPack, b, ldb, transB, pc, jc, kc, nc);
+      packB(bPack, b, ldb, transB, pc, jc, kc, nc, colsum);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         packA(aPack, a, lda, transA, ic, pc, mc, kc);
@@ -502,7 +553,7 @@ export function gemm(
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
   transA: i32, transB: i32, alpha: f32, beta: f32,
 ): void {
-  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false);
+  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false, 0);
 }
 
 /**
@@ -518,7 +569,34 @@ export function gemm_bias_act(
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
   transA: i32, transB: i32, act: i32,
 ): void {
-  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, 1, 0, bias, act == 1);
+  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, 1, 0, bias, act == 1, 0);
+}
+
+// colsum[j] += Σ_p b[p·ldb + j], p < k (the column sums of a non-transposed B).
+function colSums(colsum: usize, b: usize, ldb: i32, k: i32, n: i32): void {
+  for (let p = 0; p < k; p++) {
+    const row = b + ((<usize>p * ldb) << 2);
+    for (let j = 0; j < n; j++) {
+      const cs = colsum + (<usize>j << 2);
+      store<f32>(cs, load<f32>(cs) + load<f32>(row + (<usize>j << 2)));
+    }
+  }
+}
+
+/**
+ * A dense layer's weight and bias gradients in one GEMM: dw [inF, outF] =
+ * xᵀ·g and db [outF] = Σ_rows g (pointer 0: not wanted), for x [rows, inF]
+ * and g [rows, outF]. The column sums are taken while the GEMM packs g (every
+ * element of g passes through registers once there), which replaces a
+ * separate sum_axis pass over g.
+ */
+export function gemm_wgrad(dw: usize, db: usize, x: usize, g: usize, ws: usize, inF: i32, outF: i32, rows: i32): void {
+  if (db != 0) memory.fill(db, 0, <usize>outF << 2);
+  if (inF == 0) {
+    if (db != 0) colSums(db, g, outF, rows, outF);
+    return;
+  }
+  gemmOne(dw, x, g, ws, inF, outF, rows, inF, outF, outF, true, false, 1, 0, 0, false, db);
 }
 
 /**
@@ -535,7 +613,7 @@ export function gemm_batched(
   for (let i = 0; i < batch; i++) {
     gemmOne(
       c + ((<usize>i * strideC) << 2), a + ((<usize>i * strideA) << 2), b + ((<usize>i * strideB) << 2), ws,
-      m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false,
+      m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false, 0,
     );
   }
 }

@@ -4,7 +4,7 @@
  * bad shapes and indices.
  */
 import { describe, expect, test } from 'vitest';
-import { gradCheck, linear, ShapeError, take, tensor, tidy, ValueError } from '../src/index.js';
+import { backward, gradCheck, linear, ShapeError, take, tensor, tidy, ValueError } from '../src/index.js';
 import { BACKENDS, EACH_BACKEND, expectClose, naiveGemm, randomArray, values, withBackend } from './helpers.js';
 
 describe.each(EACH_BACKEND)('linear and take on %s', (_name, be) => {
@@ -30,6 +30,28 @@ describe.each(EACH_BACKEND)('linear and take on %s', (_name, be) => {
         expect(gradCheck((a, c, d) => linear(a, c, d), [x, w, b]).maxRelError).toBeLessThan(1e-2);
         const x3 = tensor(randomArray(2 * 3 * 6, 7), [2, 3, 6], { requiresGrad: true });
         expect(gradCheck((a, c) => linear(a, c), [x3, w]).maxRelError).toBeLessThan(1e-2);
+      }),
+    );
+  });
+
+  test('linear backward: dW and db (summed while the GEMM packs dy) over several GEMM blocks and odd widths', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        for (const [rows, inF, outF] of [[300, 7, 21], [5, 3, 8], [520, 2, 35]]) {
+          const X = randomArray(rows * inF, rows), W = randomArray(inF * outF, 2), B = randomArray(outF, 3), G = randomArray(rows * outF, 4);
+          const x = tensor(X, [rows, inF]), w = tensor(W, [inF, outF], { requiresGrad: true }), b = tensor(B, [outF], { requiresGrad: true });
+          backward(linear(x, w, b), tensor(G, [rows, outF]));
+          const dW = new Float64Array(inF * outF), dB = new Float64Array(outF);
+          for (let r = 0; r < rows; r++) {
+            for (let j = 0; j < outF; j++) {
+              const g = G[r * outF + j];
+              dB[j] += g;
+              for (let i = 0; i < inF; i++) dW[i * outF + j] += X[r * inF + i] * g;
+            }
+          }
+          expectClose(w.grad!.data(), dW, 1e-4);
+          expectClose(b.grad!.data(), dB, 1e-4);
+        }
       }),
     );
   });

@@ -80,6 +80,8 @@ export const KERNEL_SIGNATURES = {
   gemm: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'],
   // (c, a, b, ws, bias | 0, m, n, k, lda, ldb, ldc, transA, transB, act): C = act(op(A)·op(B) + bias), act 0 none, 1 relu
   gemm_bias_act: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // (dw, db | 0, x, g, ws, inF, outF, rows): dw = xᵀ·g, db = Σ_rows g
+  gemm_wgrad: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
   // (c, a, b, ws, batch, m, n, k, lda, ldb, ldc, strideA, strideB, strideC, transA, transB, alpha, beta)
   gemm_batched: [
     'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32',

@@ -381,9 +381,11 @@ const qkvProjectionOp = defineOp<QkvSaved>({
       be.k.gemm(dx.ptr, gy.ptr, wcat.ptr, be.gemmWs, rows, inF, C, C, C, inF, 0, 1, 1, 0); // dX = dY·Wcatᵀ
       grads[0] = dx;
     }
-    if (needs[1] || needs[2] || needs[3]) {
+    const wantW = needs[1] || needs[2] || needs[3];
+    const db = s.hasBias ? empty([C], { backend: be }) : null;
+    if (wantW) {
       const dw = empty([inF, C], { backend: be });
-      be.k.gemm(dw.ptr, x.ptr, gy.ptr, be.gemmWs, inF, C, rows, inF, C, C, 1, 0, 1, 0); // dWcat = Xᵀ·dY
+      be.k.gemm_wgrad(dw.ptr, db?.ptr ?? 0, x.ptr, gy.ptr, be.gemmWs, inF, C, rows); // dWcat = Xᵀ·dY (and dbcat)
       for (let i = 0; i < 3; i++) {
         if (!needs[1 + i]) continue;
         const w = empty([inF, d], { backend: be });
@@ -392,9 +394,8 @@ const qkvProjectionOp = defineOp<QkvSaved>({
       }
       dw.dispose();
     }
-    if (s.hasBias) {
-      const db = empty([C], { backend: be });
-      be.k.sum_axis(db.ptr, gy.ptr, 1, rows, C);
+    if (db) {
+      if (!wantW) be.k.sum_axis(db.ptr, gy.ptr, 1, rows, C);
       for (let i = 0; i < 3; i++) {
         if (!needs[4 + i]) {
           grads.push(null);
@@ -425,13 +426,10 @@ export function qkvProjection(x: Tensor, wq: Tensor, wk: Tensor, wv: Tensor, bq?
   [wq, wk, wv].forEach((w, i) => be.k.copy_strided(wcat.ptr + 4 * i * d, w.ptr, 1, 1, inF, d, 0, 0, C, 1, 0, 0, d, 1));
   const y = empty([...x.shape.slice(0, -1), C], { backend: be });
   const hasBias = bq !== undefined;
-  if (hasBias) {
-    const bcat = empty([C], { backend: be });
-    [bq!, bk!, bv!].forEach((b, i) => be.k.copy_f32(bcat.ptr + 4 * i * d, b.ptr, d));
-    be.k.copy_strided(y.ptr, bcat.ptr, 1, 1, rows, C, 0, 0, C, 1, 0, 0, 0, 1);
-    bcat.dispose();
-  }
-  be.k.gemm(y.ptr, x.ptr, wcat.ptr, be.gemmWs, rows, C, inF, inF, C, C, 0, 0, 1, hasBias ? 1 : 0);
+  const bcat = hasBias ? empty([C], { backend: be }) : null;
+  if (bcat) [bq!, bk!, bv!].forEach((b, i) => be.k.copy_f32(bcat.ptr + 4 * i * d, b.ptr, d));
+  be.k.gemm_bias_act(y.ptr, x.ptr, wcat.ptr, be.gemmWs, bcat?.ptr ?? 0, rows, C, inF, inF, C, C, 0, 0, 0);
+  bcat?.dispose();
   const inputs = hasBias ? [x, wq, wk, wv, bq!, bk!, bv!] : [x, wq, wk, wv];
   return record(qkvProjectionOp, y, inputs, { wcat, inF, d, hasBias }, [wcat]);
 }

@@ -11,7 +11,7 @@
  *   g  = dy                (linear)   or   dy·[y > 0]   (linearRelu: one relu_bwd pass)
  *   dx = g·Wᵀ              one GEMM (A·Bᵀ)
  *   dW = xᵀ·g              one GEMM (Aᵀ·B) over all R rows
- *   db = Σ_rows g          one sum_axis
+ *   db = Σ_rows g          summed by that GEMM while it packs g (gemm_wgrad)
  * Only the gradients that are needed are computed (the input layer's dx is not).
  *
  * Why fuse relu: a transformer's feed-forward block and an MLP's hidden
@@ -38,12 +38,11 @@ function linearGrads(g: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, nee
     dx = empty(x.shape, { backend: be });
     be.k.gemm(dx.ptr, g.ptr, w.ptr, be.gemmWs, rows, inF, outF, outF, outF, inF, 0, 1, 1, 0);
   }
+  if (b !== undefined && needs[2]) db = empty(b.shape, { backend: be });
   if (needs[1]) {
     dw = empty(w.shape, { backend: be });
-    be.k.gemm(dw.ptr, x.ptr, g.ptr, be.gemmWs, inF, outF, rows, inF, outF, outF, 1, 0, 1, 0);
-  }
-  if (b !== undefined && needs[2]) {
-    db = empty(b.shape, { backend: be });
+    be.k.gemm_wgrad(dw.ptr, db?.ptr ?? 0, x.ptr, g.ptr, be.gemmWs, inF, outF, rows); // db taken while packing g
+  } else if (db) {
     be.k.sum_axis(db.ptr, g.ptr, 1, rows, outF);
   }
   return [dx, dw, db];

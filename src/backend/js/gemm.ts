@@ -132,6 +132,16 @@ export function gemmKernels(h: Heap) {
         }
       }
     },
+    gemm_wgrad(dw: number, db: number, x: number, g: number, _ws: number, inF: number, outF: number, rows: number): void {
+      gemmOne(dw, x, g, inF, outF, rows, inF, outF, outF, 1, 0, 1, 0);
+      if (db !== 0) {
+        // Column sums in float64, as sum_axis does.
+        const F = h.f32, gi = g >>> 2, di = db >>> 2;
+        const acc = new Float64Array(outF);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) acc[j] += F[gi + r * outF + j];
+        for (let j = 0; j < outF; j++) F[di + j] = acc[j];
+      }
+    },
     gemm_batched(
       c: number, a: number, b: number, _ws: number, batch: number, m: number, n: number, k: number, lda: number,
       ldb: number, ldc: number, strideA: number, strideB: number, strideC: number, transA: number, transB: number,
