@@ -17,7 +17,9 @@
 // Memory: the forward keeps only lse (one float per query row) for the
 // backward, which recomputes the scores tile by tile, so neither direction
 // ever holds a Tq×Tk matrix (unless the weights are requested: `probs`); the
-// scratch is O(Tk·D) per call. Fully masked rows give o = 0 and zero
+// scratch is O(Tk·D) per call. For short key sequences the op keeps the
+// forward's `probs` instead and passes them to the backward, which then skips
+// Q·Kᵀ and the exponentials (src/ops/attention.ts, STORE_PROBS_MAX_TK). Fully masked rows give o = 0 and zero
 // gradients (lse is stored as +∞ so that P = e^{s − lse} = 0 in the backward).
 //
 // Tiling, per (b, h):
@@ -630,10 +632,46 @@ export function attention_fwd(
   }
 }
 
+// The same row from stored probabilities (prow: P of the forward, the
+// softmax before dropout): P is copied into srow instead of recomputed.
+@inline function rowBackwardStored(
+  srow: usize, drow: usize, pdrow: usize, prow: usize, kEnd: i32, Di: f32,
+  key: u32, thr: u32, dscale: f32, idx0: u32, drop: bool,
+): void {
+  const bytes = <usize>kEnd << 2;
+  const vD = vsplat(Di);
+  let j: usize = 0;
+  for (; j + 16 <= bytes; j += 16) {
+    const P = v128.load(prow + j);
+    let dP = v128.load(drow + j);
+    if (drop) {
+      const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+      v128.store(pdrow + j, f32x4.mul(P, ks));
+      dP = f32x4.mul(dP, ks);
+    }
+    v128.store(srow + j, P);
+    v128.store(drow + j, f32x4.mul(P, f32x4.sub(dP, vD)));
+  }
+  for (; j < bytes; j += 4) {
+    const P = load<f32>(prow + j);
+    let dP = load<f32>(drow + j);
+    if (drop) {
+      const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
+      store<f32>(pdrow + j, P * ks);
+      dP *= ks;
+    }
+    store<f32>(srow + j, P);
+    store<f32>(drow + j, P * (dP - Di));
+  }
+}
+
 /**
  * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
  * wanted; written in full) from q, k, v, out and dout ([B,Tq,H,D]), lse
  * [B,H,Tq] and the mask. Every element of dq, dk, dv's heads is written.
+ * probs ≠ 0: the forward's probabilities [B,H,Tq,Tk] (its `probs` output),
+ * used instead of recomputing Q·Kᵀ and the exponentials (the op stores them
+ * for short key sequences, where they cost less memory than Q, K, V).
  *
  * Loop order (FlashAttention-2's): key blocks of up to KEY_BLOCK keys
  * outside, query tiles inside. A block's dK and dV accumulate in a small
@@ -642,7 +680,7 @@ export function attention_fwd(
  */
 export function attention_bwd(
   dq: usize, dk: usize, dv: usize, dmask: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
-  mask: usize, ws: usize,
+  probs: usize, mask: usize, ws: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
   mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
 ): void {
@@ -682,7 +720,7 @@ export function attention_bwd(
         if (dmask != 0) zeroRow(dmask + (((<usize>bh * Tq + i) * <usize>Tk) << 2), <usize>Tk << 2);
       }
       if (Tq > 0) {
-        packPanels(KT, kBase, ldkvB, Tk, D);
+        if (probs == 0) packPanels(KT, kBase, ldkvB, Tk, D);
         packPanels(VT, vBase, ldkvB, Tk, D);
         if (!direct) packRows(KR, kBase, ldkvB, Tk, D, DP);
       }
@@ -731,7 +769,7 @@ export function attention_bwd(
             for (let g = 0; g < groups; g++) {
               const q0 = qt + <usize>(g << 2) * ldqt, g0 = gt + <usize>(g << 2) * ldgt;
               const sOff = <usize>(g << 2) * sRow + (<usize>p << 2);
-              tile4x8(q0, q0 + ldqt, q0 + 2 * ldqt, q0 + 3 * ldqt, KT + pOff, NK << 2, D, S + sOff, sRow);
+              if (probs == 0) tile4x8(q0, q0 + ldqt, q0 + 2 * ldqt, q0 + 3 * ldqt, KT + pOff, NK << 2, D, S + sOff, sRow);
               tile4x8(g0, g0 + ldgt, g0 + 2 * ldgt, g0 + 3 * ldgt, VT + pOff, NK << 2, D, DS + sOff, sRow);
             }
           }
@@ -763,7 +801,11 @@ export function attention_bwd(
             const L = load<f32>(lse + ((<usize>bh * Tq + i) << 2));
             const Di = load<f32>(DI + (<usize>r << 2));
             const idx0 = <u32>((bh * Tq + i) * Tk + kb0);
-            if (hasMask) {
+            if (probs != 0) {
+              const prow = probs + ((<usize>idx0) << 2);
+              if (dropping) rowBackwardStored(srow, drow, pdrow, prow, kEnd, Di, key, thr, dscale, idx0, true);
+              else rowBackwardStored(srow, drow, pdrow, prow, kEnd, Di, key, thr, dscale, idx0, false);
+            } else if (hasMask) {
               if (dropping) rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, true);
               else rowBackward(srow, drow, pdrow, mrow, kEnd, scale, L, Di, key, thr, dscale, idx0, true, false);
             } else {

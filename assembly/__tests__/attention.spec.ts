@@ -51,7 +51,7 @@ function attentionError(
   const ws = heap.alloc(<usize>wsBytes(Tk, D));
   const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
   attention_fwd(out, lse, 0, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0);
-  attention_bwd(dq, dk, dv, 0, q, k, v, out, dout, lse, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0);
+  attention_bwd(dq, dk, dv, 0, q, k, v, out, dout, lse, 0, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0);
 
   let worst: f64 = 0;
   const s = new Array<f64>(Tk);

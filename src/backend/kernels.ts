@@ -133,9 +133,9 @@ export const KERNEL_SIGNATURES = {
     'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
     'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
   ],
-  // (dq, dk, dv, dmask, q, k, v, out, dout, lse, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed)
+  // (dq, dk, dv, dmask, q, k, v, out, dout, lse, probs | 0 (stored P: not recomputed), mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed)
   attention_bwd: [
-    'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
+    'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
     'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
   ],
 } as const satisfies Record<string, readonly ArgKind[]>;

@@ -32,11 +32,11 @@
  * src/backend/js/attention.ts).
  */
 
-import { defineOp, record } from '../autograd.js';
+import { defineOp, isGradEnabled, record } from '../autograd.js';
 import type { Backend } from '../backend/index.js';
 import { ConfigError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { getGenerator } from '../random.js';
-import { empty, type Tensor } from '../tensor.js';
+import { empty, view, type Tensor } from '../tensor.js';
 import { bcast } from './arithmetic.js';
 import { checkBackends, checkFloat, sameShape } from './checks.js';
 import { broadcastToRaw, sumTo } from './reduce.js';
@@ -192,7 +192,19 @@ interface AttnSaved {
   scale: number;
   dropout: number;
   seed: number;
+  /** The forward's probabilities [B, H, Tq, Tk] when kept for the backward (Tk ≤ STORE_PROBS_MAX_TK), else null. */
+  probs: Tensor | null;
 }
+
+/**
+ * Up to this many keys the forward keeps the softmax probabilities for the
+ * backward, which then skips recomputing Q·Kᵀ and the exponentials
+ * (FlashAttention recomputes them to keep memory O(T); for short sequences
+ * the B·H·Tq·Tk floats are fewer than Q, K and V's and the recomputation is
+ * a third of the backward's work). Bench transformer (B32 H4 T32 D16):
+ * backward −25%, forward +4% (writing P).
+ */
+const STORE_PROBS_MAX_TK = 64;
 
 const attentionOp = defineOp<AttnSaved>({
   name: 'scaled_dot_product_attention',
@@ -209,7 +221,7 @@ const attentionOp = defineOp<AttnSaved>({
     const [q, k, v] = s.packed ? [inputs[0].ptr, inputs[0].ptr + hd4, inputs[0].ptr + 2 * hd4] : inputs.slice(0, 3).map((t) => t.ptr);
     const [dq, dk, dv] = s.packed ? [grads[0]!.ptr, grads[0]!.ptr + hd4, grads[0]!.ptr + 2 * hd4] : grads.map((t) => t!.ptr);
     be.k.attention_bwd(
-      dq, dk, dv, dmaskFull?.ptr ?? 0, q, k, v, s.out.ptr, gy.ptr, s.lse.ptr, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
+      dq, dk, dv, dmaskFull?.ptr ?? 0, q, k, v, s.out.ptr, gy.ptr, s.lse.ptr, s.probs?.ptr ?? 0, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
       g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
       +s.causal, s.scale, s.dropout, s.seed | 0,
     );
@@ -317,19 +329,26 @@ function runAttention(
   const plan = planMask(be, g.B, g.H, g.Tq, g.Tk, options.mask, kpm);
   const out = empty(outShape, { backend: be });
   const lse = empty([g.B * g.H * g.Tq], { backend: be });
+  const hasMask = options.mask !== undefined;
+  const recorded = hasMask ? [...inputs, options.mask!] : inputs;
   const weights = o.returnWeights ? empty([g.B, g.H, g.Tq, g.Tk], { backend: be }) : null;
+  // Short key sequences: keep the probabilities for the backward (see STORE_PROBS_MAX_TK).
+  const storeProbs = g.Tk <= STORE_PROBS_MAX_TK && isGradEnabled() && recorded.some((t) => t.requiresGrad);
+  const probs = weights !== null ? weights : storeProbs ? empty([g.B, g.H, g.Tq, g.Tk], { backend: be }) : null;
   const ws = attentionWorkspace(be, g.Tk, g.D);
   be.k.attention_fwd(
-    out.ptr, lse.ptr, weights?.ptr ?? 0, ptrs[0], ptrs[1], ptrs[2], plan.used?.ptr ?? 0, ws?.ptr ?? 0,
+    out.ptr, lse.ptr, probs?.ptr ?? 0, ptrs[0], ptrs[1], ptrs[2], plan.used?.ptr ?? 0, ws?.ptr ?? 0,
     g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
     +o.causal, o.scale, o.dropout, o.seed | 0,
   );
   ws?.dispose();
-  const hasMask = options.mask !== undefined;
+  // The backward's copy: the probabilities themselves, or a view of the weights handed to the caller (which the caller may dispose).
+  const savedProbs = !storeProbs ? null : probs === weights ? view(weights!, weights!.shape) : probs;
   const saved: AttnSaved = {
-    g, packed, lse, out, plan, hasMask, causal: o.causal, scale: o.scale, dropout: o.dropout, seed: o.seed,
+    g, packed, lse, out, plan, hasMask, causal: o.causal, scale: o.scale, dropout: o.dropout, seed: o.seed, probs: savedProbs,
   };
-  const output = record(attentionOp, out, hasMask ? [...inputs, options.mask!] : inputs, saved, [lse, ...plan.made]);
+  const owned = savedProbs ? [lse, savedProbs, ...plan.made] : [lse, ...plan.made];
+  const output = record(attentionOp, out, recorded, saved, owned);
   return weights ? { output, weights } : output;
 }
 

@@ -102,7 +102,7 @@ export function attentionKernels(h: Heap) {
 
     attention_bwd(
       dq: number, dk: number, dv: number, dmask: number, q: number, k: number, v: number, out: number, dout: number,
-      lse: number, mask: number, _ws: number,
+      lse: number, probs: number, mask: number, _ws: number,
       B: number, H: number, Tq: number, Tk: number, D: number, ldq: number, sqB: number, ldkv: number, skvB: number,
       mB: number, mH: number, mQ: number, causal: number, scale: number, dropP: number, seed: number,
     ): void {
@@ -142,7 +142,7 @@ export function attentionKernels(h: Heap) {
                 dp += F[gr + d] * F[vr + d];
               }
               s = s * scale + (mask !== 0 ? F[mr + j] : 0);
-              const pj = Math.exp(s - L);
+              const pj = probs !== 0 ? F[(probs >>> 2) + idx0 + j] : Math.exp(s - L);
               let pd = pj;
               if (p > 0) {
                 const ks = mix((mix((idx0 + j + key) >>> 0) ^ key) >>> 0) >= thr ? dscale : 0;
