@@ -84,7 +84,6 @@ export function mountTransformerPanel(root, wg) {
   const build = () => {
     optimizer?.dispose();
     model?.dispose();
-    wg.seed(1);
     model = new (tinyTransformer(wg))(Number(headsSel.value));
     optimizer = new wg.Adam(model.parameters(), { lr: LR });
     rng = mulberry32(7);
@@ -96,7 +95,6 @@ export function mountTransformerPanel(root, wg) {
   const followBackend = () => {
     if (wg.getBackend() === state.backend) return;
     const old = model;
-    wg.seed(1);
     model = new (tinyTransformer(wg))(old.attn.numHeads);
     wg.loadWeights(model, new Map([...old.namedParameters(), ...old.namedBuffers()]));
     optimizer.dispose();
@@ -296,10 +294,11 @@ function tinyTransformer(wg) {
   return class TinyTransformer extends wg.Module {
     constructor(heads) {
       super();
-      this.embed = new wg.Embedding(VOCAB, D_MODEL);
+      // Seeded layers: the same initial weights every time, without touching the page's global generator.
+      this.embed = new wg.Embedding(VOCAB, D_MODEL, { seed: 11 });
       this.pos = new wg.SinusoidalPositionalEncoding(D_MODEL, 64);
-      this.attn = new wg.MultiHeadAttention(D_MODEL, heads);
-      this.out = new wg.Linear(D_MODEL, VOCAB);
+      this.attn = new wg.MultiHeadAttention(D_MODEL, heads, { seed: 12 });
+      this.out = new wg.Linear(D_MODEL, VOCAB, { seed: 13 });
     }
 
     /** ids int32 [B, T] → [B, T, dModel] */
