@@ -16,3 +16,4 @@ export * from "./activations";
 export * from "./softmax";
 export * from "./losses";
 export * from "./dropout";
+export * from "./rnn";

@@ -12,3 +12,4 @@ export * from './activations.js';
 export * from './softmax.js';
 export * from './losses.js';
 export * from './dropout.js';
+export * from './rnn.js';

@@ -15,6 +15,7 @@ import { reduceKernels } from './reduce.js';
 import { optimKernels } from './optim.js';
 import { lossKernels } from './losses.js';
 import { softmaxKernels } from './softmax.js';
+import { rnnKernels } from './rnn.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -28,6 +29,7 @@ export function createJsKernels(heap: Heap): Kernels {
     ...softmaxKernels(heap),
     ...lossKernels(heap),
     ...dropoutKernels(heap),
+    ...rnnKernels(heap),
   };
 }
 
