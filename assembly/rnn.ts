@@ -1,22 +1,24 @@
 // Fused recurrent cell kernels: the per-step non-linear part of RNN, LSTM and
-// GRU layers, forward and backward. The matrix products around them (x·W_ih
-// for all steps at once, h·W_hh per step, and every weight gradient) are GEMM
-// calls made by src/ops/rnn.ts; one step of a layer is one GEMM plus one call
-// here, and the whole backward through time is one GEMM plus one call per step.
+// GRU layers, forward and backward, and the per-step recurrent product with
+// W_hh packed once per sequence. The big matrix products (x·W_ih for all
+// steps at once, and every weight gradient) are gemm() calls made by
+// src/ops/rnn.ts: one step of a layer is one rnn_matmul_packed plus one cell
+// kernel here, forward and backward.
 //
 // Shapes (n rows = batch, H = hidden; gate blocks in PyTorch's order):
 //
 //   LSTM  gates/act [n, 4H] = i | f | g | o      c' = f⊙c + i⊙g,  h' = o⊙tanh(c')
-//         i, f, o = σ(·), g = tanh(·)
-//   GRU   gx, gh    [n, 3H] = r | z | n          (x·W_ih + b_ih and h·W_hh, no bias)
+//         i, f, o = σ(·), g = tanh(·)             (gates + bias, bias = b_ih + b_hh)
+//   GRU   gx, gh    [n, 3H] = r | z | n          (x·W_ih and h·W_hh, without biases)
 //         act       [n, 4H] = r | z | n | hn     hn = gh_n + b_hn
-//         r = σ(gx_r + gh_r + b_hr), z = σ(gx_z + gh_z + b_hz),
-//         n = tanh(gx_n + r⊙hn),     h' = (1 − z)⊙n + z⊙h
-//   RNN   pre       [n, H]                       h' = tanh(pre) or relu(pre)
+//         r = σ(gx_r + b_ir + gh_r + b_hr), z = σ(gx_z + b_iz + gh_z + b_hz),
+//         n = tanh(gx_n + b_in + r⊙hn),  h' = (1 − z)⊙n + z⊙h
+//   RNN   pre       [n, H]                       h' = tanh(pre + bias) or relu(pre + bias)
 //
-// Every [n, H] state buffer is contiguous; the layer output y is written with
-// its own row stride `ldy` (elements), so a batch-first output [N, T, H] is
-// filled in place one time step at a time (ldy = T·H). y = 0 skips it.
+// Bias pointers may be 0 (no bias). Every [n, H] state buffer is contiguous;
+// the layer output y is written with its own row stride `ldy` (elements), so
+// a batch-first output [N, T, H] is filled in place one time step at a time
+// (ldy = T·H). y = 0 skips it.
 //
 // Masks: `mask` is 0 (every row valid) or an int32 [n] for this step; a row
 // with mask 0 is a padded step: its state passes through unchanged, its
@@ -26,15 +28,21 @@
 // Backward conventions: `dh` (and `dc`) are in/out. On entry, the gradient
 // reaching h_t (c_t) from later steps; on exit, the part of the gradient of
 // h_{t−1} (c_{t−1}) that does not go through W_hh. The caller then adds
-// dgates·W_hhᵀ onto dh with a GEMM (beta = 1). `dy` (row stride ldy) is the
-// gradient of this step's output, added to dh on valid rows.
+// dgates·W_hhᵀ onto dh (rnn_matmul_packed, beta = 1). `dy` (row stride ldy)
+// is the gradient of this step's output, added to dh on valid rows.
+//
+// σ and tanh are 1/(1 + e^{−x}) and 1 − 2/(1 + e^{2x}) on a gate-grade exp
+// (`expPos`/`expNeg` below: ~3e-7 relative, arguments clamped to ±80): one exp
+// and one division each, accurate to ~3e-7 absolute — what a gate needs — and
+// exact limits (0, 1, ±1); a third cheaper than vmath's full-range vexp. The
+// forward's cost is its five exps per unit.
 //
 // Each H loop runs an f32x4 body and a scalar tail that runs the same vector
 // code on splatted lanes (so results do not depend on where a column falls).
 // `act` may alias `gates` (the LSTM forward overwrites pre-activations with
 // activations in place).
 
-import { lane0, vmadd, vsigmoid, vsplat, vtanh } from "./vmath";
+import { lane0, vmadd, vnmadd, vsplat } from "./vmath";
 
 @inline function ld(p: usize, tail: bool): v128 {
   return tail ? v128.load32_splat(p) : v128.load(p);
@@ -45,12 +53,78 @@ import { lane0, vmadd, vsigmoid, vsplat, vtanh } from "./vmath";
   else v128.store(p, v);
 }
 
+// x + b[j], or x when there is no bias.
+@inline function addb(x: v128, b: usize, j: usize, tail: bool): v128 {
+  return b == 0 ? x : f32x4.add(x, ld(b + j, tail));
+}
+
 @inline function valid(mask: usize, r: i32): bool {
   return mask == 0 || load<i32>(mask + (<usize>r << 2)) != 0;
 }
 
+// e^x = 2^n · e^r, n = round(x·log2 e), r = x − n·ln2 in two parts (Cody &
+// Waite), e^r by its degree-6 Taylor polynomial (|r| ≤ ln2/2: truncation
+// < 1.2e-7). x is clamped to [−80, 80] so 2^n is a normal float built in the
+// exponent bits directly (σ and tanh saturate far inside that range). The
+// shifter 1.5·2²³ rounds n to an integer in the low mantissa bits.
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const SHIFTER: f32 = 12582912.0;
+const SHIFTER_BITS: i32 = 0x4b400000;
+
 @inline function one(): v128 {
   return vsplat(1.0);
+}
+
+// 2^n from the shifted t (n in its low mantissa bits): (n + 127) << 23.
+@inline function pow2n(t: v128): v128 {
+  return i32x4.shl(i32x4.add(t, i32x4.splat(127 - SHIFTER_BITS)), 23);
+}
+
+/** e^x, x clamped to [−80, 80]. */
+@inline function expPos(x: v128): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, vsplat(-80.0)), vsplat(80.0));
+  const t = vmadd(xc, vsplat(LOG2E), vsplat(SHIFTER));
+  const fn = f32x4.sub(t, vsplat(SHIFTER));
+  let r = vnmadd(fn, vsplat(LN2_HI), xc);
+  r = vnmadd(fn, vsplat(LN2_LO), r);
+  let p = vmadd(vsplat(1.0 / 720.0), r, vsplat(1.0 / 120.0));
+  p = vmadd(p, r, vsplat(1.0 / 24.0));
+  p = vmadd(p, r, vsplat(1.0 / 6.0));
+  p = vmadd(p, r, vsplat(0.5));
+  p = vmadd(p, r, one());
+  p = vmadd(p, r, one());
+  return f32x4.mul(p, pow2n(t));
+}
+
+/**
+ * e^{−x}, x clamped to [−80, 80], without negating x (a negation costs V8
+ * three instructions): n = round(−x·log2 e), s = x + n·ln2 = −r, and
+ * e^r = P(−s) by the alternating coefficients.
+ */
+@inline function expNeg(x: v128): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, vsplat(-80.0)), vsplat(80.0));
+  const t = vmadd(xc, vsplat(-LOG2E), vsplat(SHIFTER));
+  const fn = f32x4.sub(t, vsplat(SHIFTER));
+  let sr = vmadd(fn, vsplat(LN2_HI), xc);
+  sr = vmadd(fn, vsplat(LN2_LO), sr);
+  let p = vmadd(vsplat(1.0 / 720.0), sr, vsplat(-1.0 / 120.0));
+  p = vmadd(p, sr, vsplat(1.0 / 24.0));
+  p = vmadd(p, sr, vsplat(-1.0 / 6.0));
+  p = vmadd(p, sr, vsplat(0.5));
+  p = vmadd(p, sr, vsplat(-1.0));
+  p = vmadd(p, sr, one());
+  return f32x4.mul(p, pow2n(t));
+}
+
+@inline function sig(x: v128): v128 {
+  return f32x4.div(one(), f32x4.add(one(), expNeg(x)));
+}
+
+@inline function tanh(x: v128): v128 {
+  const q = f32x4.div(one(), f32x4.add(one(), expPos(f32x4.add(x, x))));
+  return vnmadd(vsplat(2.0), q, one());
 }
 
 // σ′ from σ: s(1 − s).
@@ -60,37 +134,41 @@ import { lane0, vmadd, vsigmoid, vsplat, vtanh } from "./vmath";
 
 // tanh′ from t = tanh: 1 − t².
 @inline function dtanh(t: v128): v128 {
-  return f32x4.sub(one(), f32x4.mul(t, t));
+  return vnmadd(t, t, one());
 }
 
 // ─── LSTM ───────────────────────────────────────────────────────────────────
 
 @inline function lstmFwdAt(
-  j: usize, tail: bool, Hb: usize, h: usize, c: usize, y: usize, act: usize, g: usize, hp: usize, cp: usize,
+  j: usize, tail: bool, Hb: usize, h: usize, c: usize, tc: usize, y: usize, act: usize, g: usize, b: usize,
+  hp: usize, cp: usize,
 ): void {
-  const gi = vsigmoid(ld(g + j, tail));
-  const gf = vsigmoid(ld(g + Hb + j, tail));
-  const gg = vtanh(ld(g + 2 * Hb + j, tail));
-  const go = vsigmoid(ld(g + 3 * Hb + j, tail));
+  const gi = sig(addb(ld(g + j, tail), b, j, tail));
+  const gf = sig(addb(ld(g + Hb + j, tail), b, Hb + j, tail));
+  const gg = tanh(addb(ld(g + 2 * Hb + j, tail), b, 2 * Hb + j, tail));
+  const go = sig(addb(ld(g + 3 * Hb + j, tail), b, 3 * Hb + j, tail));
   st(act + j, gi, tail);
   st(act + Hb + j, gf, tail);
   st(act + 2 * Hb + j, gg, tail);
   st(act + 3 * Hb + j, go, tail);
   const cn = vmadd(gf, ld(cp + j, tail), f32x4.mul(gi, gg));
-  const hn = f32x4.mul(go, vtanh(cn));
+  const t = tanh(cn);
+  const hn = f32x4.mul(go, t);
   st(c + j, cn, tail);
+  st(tc + j, t, tail);
   st(h + j, hn, tail);
   if (y != 0) st(y + j, hn, tail);
 }
 
 /**
- * One LSTM step for n rows: activations of the pre-activation gates (written
- * to act, which may alias gates), the new cell state c and hidden state h,
- * and the output row y (stride ldy; y = 0 skips it).
+ * One LSTM step for n rows: activations of gates + bias (written to act,
+ * which may alias gates), the new cell state c, tanh(c) (kept for the
+ * backward), the new hidden state h, and the output row y (stride ldy; 0
+ * skips it). bias: [4H] (b_ih + b_hh) or 0.
  */
 export function lstm_cell_fwd(
-  h: usize, c: usize, y: usize, act: usize,
-  gates: usize, hPrev: usize, cPrev: usize, mask: usize,
+  h: usize, c: usize, tc: usize, y: usize, act: usize,
+  gates: usize, bias: usize, hPrev: usize, cPrev: usize, mask: usize,
   n: i32, hidden: i32, ldy: i32,
 ): void {
   const Hb = <usize>hidden << 2;
@@ -108,13 +186,13 @@ export function lstm_cell_fwd(
     const gr = gates + 4 * ro;
     const ar = act + 4 * ro;
     let j: usize = 0;
-    for (; j < body; j += 16) lstmFwdAt(j, false, Hb, h + ro, c + ro, yr, ar, gr, hPrev + ro, cPrev + ro);
-    for (; j < Hb; j += 4) lstmFwdAt(j, true, Hb, h + ro, c + ro, yr, ar, gr, hPrev + ro, cPrev + ro);
+    for (; j < body; j += 16) lstmFwdAt(j, false, Hb, h + ro, c + ro, tc + ro, yr, ar, gr, bias, hPrev + ro, cPrev + ro);
+    for (; j < Hb; j += 4) lstmFwdAt(j, true, Hb, h + ro, c + ro, tc + ro, yr, ar, gr, bias, hPrev + ro, cPrev + ro);
   }
 }
 
 @inline function lstmBwdAt(
-  j: usize, tail: bool, Hb: usize, dg: usize, dh: usize, dc: usize, dy: usize, act: usize, cp: usize, c: usize,
+  j: usize, tail: bool, Hb: usize, dg: usize, dh: usize, dc: usize, dy: usize, act: usize, tc: usize, cp: usize,
 ): void {
   let dhe = ld(dh + j, tail);
   if (dy != 0) dhe = f32x4.add(dhe, ld(dy + j, tail));
@@ -122,13 +200,13 @@ export function lstm_cell_fwd(
   const gf = ld(act + Hb + j, tail);
   const gg = ld(act + 2 * Hb + j, tail);
   const go = ld(act + 3 * Hb + j, tail);
-  const tc = vtanh(ld(c + j, tail));
+  const t = ld(tc + j, tail);
   // dc_t in total: from later steps plus through h_t = o·tanh(c_t).
-  const dct = vmadd(f32x4.mul(dhe, go), dtanh(tc), ld(dc + j, tail));
+  const dct = vmadd(f32x4.mul(dhe, go), dtanh(t), ld(dc + j, tail));
   st(dg + j, f32x4.mul(f32x4.mul(dct, gg), dsig(gi)), tail);
   st(dg + Hb + j, f32x4.mul(f32x4.mul(dct, ld(cp + j, tail)), dsig(gf)), tail);
   st(dg + 2 * Hb + j, f32x4.mul(f32x4.mul(dct, gi), dtanh(gg)), tail);
-  st(dg + 3 * Hb + j, f32x4.mul(f32x4.mul(dhe, tc), dsig(go)), tail);
+  st(dg + 3 * Hb + j, f32x4.mul(f32x4.mul(dhe, t), dsig(go)), tail);
   st(dc + j, f32x4.mul(dct, gf), tail);
   st(dh + j, vsplat(0.0), tail);
 }
@@ -136,11 +214,12 @@ export function lstm_cell_fwd(
 /**
  * LSTM step backward: gate gradients dgates [n, 4H] (pre-activation), and dc,
  * dh updated in place from step t to step t−1 (see the header; the caller adds
- * dgates·W_hhᵀ to dh). act: the saved activations; cPrev, c: c_{t−1} and c_t.
+ * dgates·W_hhᵀ to dh). act, tc: the step's saved activations and tanh(c_t);
+ * cPrev: c_{t−1}.
  */
 export function lstm_cell_bwd(
   dgates: usize, dh: usize, dc: usize,
-  dy: usize, act: usize, cPrev: usize, c: usize, mask: usize,
+  dy: usize, act: usize, tc: usize, cPrev: usize, mask: usize,
   n: i32, hidden: i32, ldy: i32,
 ): void {
   const Hb = <usize>hidden << 2;
@@ -156,27 +235,24 @@ export function lstm_cell_bwd(
     const dyr: usize = dy == 0 ? 0 : dy + <usize>r * ldyb;
     const ar = act + 4 * ro;
     let j: usize = 0;
-    for (; j < body; j += 16) lstmBwdAt(j, false, Hb, dgr, dh + ro, dc + ro, dyr, ar, cPrev + ro, c + ro);
-    for (; j < Hb; j += 4) lstmBwdAt(j, true, Hb, dgr, dh + ro, dc + ro, dyr, ar, cPrev + ro, c + ro);
+    for (; j < body; j += 16) lstmBwdAt(j, false, Hb, dgr, dh + ro, dc + ro, dyr, ar, tc + ro, cPrev + ro);
+    for (; j < Hb; j += 4) lstmBwdAt(j, true, Hb, dgr, dh + ro, dc + ro, dyr, ar, tc + ro, cPrev + ro);
   }
 }
 
 // ─── GRU ────────────────────────────────────────────────────────────────────
 
 @inline function gruFwdAt(
-  j: usize, tail: bool, Hb: usize, h: usize, y: usize, act: usize, gx: usize, gh: usize, b: usize, hp: usize,
+  j: usize, tail: bool, Hb: usize, h: usize, y: usize, act: usize, gx: usize, gh: usize, bi: usize, bh: usize,
+  hp: usize,
 ): void {
-  let pr = f32x4.add(ld(gx + j, tail), ld(gh + j, tail));
-  let pz = f32x4.add(ld(gx + Hb + j, tail), ld(gh + Hb + j, tail));
-  let hn = ld(gh + 2 * Hb + j, tail);
-  if (b != 0) {
-    pr = f32x4.add(pr, ld(b + j, tail));
-    pz = f32x4.add(pz, ld(b + Hb + j, tail));
-    hn = f32x4.add(hn, ld(b + 2 * Hb + j, tail));
-  }
-  const r = vsigmoid(pr);
-  const z = vsigmoid(pz);
-  const nn = vtanh(vmadd(r, hn, ld(gx + 2 * Hb + j, tail)));
+  const pr = addb(addb(f32x4.add(ld(gx + j, tail), ld(gh + j, tail)), bi, j, tail), bh, j, tail);
+  const pz = addb(addb(f32x4.add(ld(gx + Hb + j, tail), ld(gh + Hb + j, tail)), bi, Hb + j, tail), bh, Hb + j, tail);
+  const hn = addb(ld(gh + 2 * Hb + j, tail), bh, 2 * Hb + j, tail);
+  const xn = addb(ld(gx + 2 * Hb + j, tail), bi, 2 * Hb + j, tail);
+  const r = sig(pr);
+  const z = sig(pz);
+  const nn = tanh(vmadd(r, hn, xn));
   const hv = ld(hp + j, tail);
   const hnew = vmadd(z, f32x4.sub(hv, nn), nn); // (1 − z)·n + z·h
   st(act + j, r, tail);
@@ -188,13 +264,13 @@ export function lstm_cell_bwd(
 }
 
 /**
- * One GRU step for n rows. gx = x·W_ih + b_ih for this step, gh = h·W_hh
- * (without bias), bhh = b_hh [3H] or 0. Writes act (r, z, n, hn) for the
+ * One GRU step for n rows. gx = x·W_ih and gh = h·W_hh for this step (without
+ * biases), bih, bhh = b_ih, b_hh [3H] or 0. Writes act (r, z, n, hn) for the
  * backward, the new state h and the output row y (stride ldy; 0 skips it).
  */
 export function gru_cell_fwd(
   h: usize, y: usize, act: usize,
-  gx: usize, gh: usize, bhh: usize, hPrev: usize, mask: usize,
+  gx: usize, gh: usize, bih: usize, bhh: usize, hPrev: usize, mask: usize,
   n: i32, hidden: i32, ldy: i32,
 ): void {
   const Hb = <usize>hidden << 2;
@@ -212,8 +288,8 @@ export function gru_cell_fwd(
     const gxr = gx + 3 * ro;
     const ghr = gh + 3 * ro;
     let j: usize = 0;
-    for (; j < body; j += 16) gruFwdAt(j, false, Hb, h + ro, yr, ar, gxr, ghr, bhh, hPrev + ro);
-    for (; j < Hb; j += 4) gruFwdAt(j, true, Hb, h + ro, yr, ar, gxr, ghr, bhh, hPrev + ro);
+    for (; j < body; j += 16) gruFwdAt(j, false, Hb, h + ro, yr, ar, gxr, ghr, bih, bhh, hPrev + ro);
+    for (; j < Hb; j += 4) gruFwdAt(j, true, Hb, h + ro, yr, ar, gxr, ghr, bih, bhh, hPrev + ro);
   }
 }
 
@@ -272,20 +348,21 @@ export function gru_cell_bwd(
 
 // ─── Elman RNN ──────────────────────────────────────────────────────────────
 
-@inline function rnnFwdAt(j: usize, tail: bool, h: usize, y: usize, pre: usize, relu: bool): void {
-  const p = ld(pre + j, tail);
-  const v = relu ? f32x4.max(p, vsplat(0.0)) : vtanh(p);
+@inline function rnnFwdAt(j: usize, tail: bool, h: usize, y: usize, pre: usize, b: usize, relu: bool): void {
+  const p = addb(ld(pre + j, tail), b, j, tail);
+  const v = relu ? f32x4.max(p, vsplat(0.0)) : tanh(p);
   st(h + j, v, tail);
   if (y != 0) st(y + j, v, tail);
 }
 
 /**
- * One Elman RNN step: h = tanh(pre) (relu != 0: max(pre, 0)), pre = x·W_ih +
- * h_{t−1}·W_hh + biases for this step; output row y (stride ldy; 0 skips it).
+ * One Elman RNN step: h = tanh(pre + bias) (relu != 0: max(·, 0)), pre = x·W_ih
+ * + h_{t−1}·W_hh for this step, bias [H] (b_ih + b_hh) or 0; output row y
+ * (stride ldy; 0 skips it).
  */
 export function rnn_cell_fwd(
   h: usize, y: usize,
-  pre: usize, hPrev: usize, mask: usize,
+  pre: usize, bias: usize, hPrev: usize, mask: usize,
   n: i32, hidden: i32, ldy: i32, relu: i32,
 ): void {
   const Hb = <usize>hidden << 2;
@@ -301,11 +378,11 @@ export function rnn_cell_fwd(
     }
     let j: usize = 0;
     if (relu != 0) {
-      for (; j < body; j += 16) rnnFwdAt(j, false, h + ro, yr, pre + ro, true);
-      for (; j < Hb; j += 4) rnnFwdAt(j, true, h + ro, yr, pre + ro, true);
+      for (; j < body; j += 16) rnnFwdAt(j, false, h + ro, yr, pre + ro, bias, true);
+      for (; j < Hb; j += 4) rnnFwdAt(j, true, h + ro, yr, pre + ro, bias, true);
     } else {
-      for (; j < body; j += 16) rnnFwdAt(j, false, h + ro, yr, pre + ro, false);
-      for (; j < Hb; j += 4) rnnFwdAt(j, true, h + ro, yr, pre + ro, false);
+      for (; j < body; j += 16) rnnFwdAt(j, false, h + ro, yr, pre + ro, bias, false);
+      for (; j < Hb; j += 4) rnnFwdAt(j, true, h + ro, yr, pre + ro, bias, false);
     }
   }
 }

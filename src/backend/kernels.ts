@@ -98,16 +98,16 @@ export const KERNEL_SIGNATURES = {
   clamp_f32: ['ptr', 'ptr', 'i32', 'f32', 'f32'], // (out, x, n, lo, hi)
   sign_scale_f32: ['ptr', 'ptr', 'i32', 'f32'], // (out, x, n, s): out = s·sign(x)
   // rnn.ts: fused recurrent cells, n rows of `hidden` units; y has row stride ldy (0 = no y); mask int32 [n] or 0
-  // (h, c, y, act, gates, hPrev, cPrev, mask, n, hidden, ldy)
-  lstm_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
-  // (dgates, dh, dc, dy, act, cPrev, c, mask, n, hidden, ldy); dh, dc in/out
+  // (h, c, tc, y, act, gates, bias, hPrev, cPrev, mask, n, hidden, ldy)
+  lstm_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // (dgates, dh, dc, dy, act, tc, cPrev, mask, n, hidden, ldy); dh, dc in/out
   lstm_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
-  // (h, y, act, gx, gh, bhh, hPrev, mask, n, hidden, ldy)
-  gru_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // (h, y, act, gx, gh, bih, bhh, hPrev, mask, n, hidden, ldy)
+  gru_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
   // (dgx, dgh, dh, dy, act, hPrev, mask, n, hidden, ldy); dh in/out
   gru_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
-  // (h, y, pre, hPrev, mask, n, hidden, ldy, relu)
-  rnn_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
+  // (h, y, pre, bias, hPrev, mask, n, hidden, ldy, relu)
+  rnn_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
   // (dpre, dh, dy, h, mask, n, hidden, ldy, relu); dh in/out
   rnn_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
   // (dst, b, k, n, ldb, transB): op(B) [k, n] → 8-column panels, ceil(n/8)·8·k floats

@@ -18,9 +18,9 @@
  *
  * Forward (T steps, N sequences, time-major scratch):
  *   Xt  [T, N, I]   = x permuted (batch-first input) — one copy
- *   P   [T, N, G·H] = Xt·W_ih + biases                — ONE GEMM for all steps
+ *   P   [T, N, G·H] = Xt·W_ih                         — ONE GEMM for all steps
  *   per step t:  P[t] += h_{t−1}·W_hh                 — one GEMM (beta = 1)
- *                fused cell kernel (assembly/rnn.ts)  — gates, c_t, h_t, output row
+ *                fused cell kernel (assembly/rnn.ts)  — biases, gates, c_t, h_t, output row
  * Backward, steps in reverse:
  *   fused cell-backward kernel → dP[t];  dh_{t−1} += dP[t]·W_hhᵀ (one GEMM per step)
  *   then, over all steps at once:  dW_ih = Xtᵀ·dP,  dW_hh = Hprevᵀ·dP,  db = Σ dP,
@@ -198,6 +198,8 @@ interface Saved {
   act: Tensor | null;
   hs: Tensor;
   cs: Tensor | null;
+  /** LSTM: tanh(c_t) [T, N, H]. */
+  tcs: Tensor | null;
   mask: Tensor | null;
 }
 
@@ -247,20 +249,20 @@ function recurrentForward(
     k.copy_strided(xt.ptr, x.ptr, 1, T, N, I, 0, N * I, I, 1, 0, I, T * I, 1);
     owned.push(xt);
   }
-  // P [T, N, GH] = Xt·W_ih + bias (both biases for LSTM/RNN; b_ih only for GRU).
+  // P [T, N, GH] = Xt·W_ih; the cell kernels add the biases (b_ih + b_hh
+  // combined for LSTM and RNN, separately for GRU, where b_hn sits inside r⊙(·)).
   const pre = empty([T, N, GH], { backend: be });
+  k.gemm(pre.ptr, xt.ptr, wIh.ptr, ws, T * N, GH, I, I, GH, GH, 0, 0, 1, 0);
   let bias: Tensor | undefined;
-  if (mode === 'gru') bias = bIh;
-  else if (bIh && bHh) {
+  if (mode !== 'gru' && bIh && bHh) {
     bias = empty([GH], { backend: be });
     k.add_f32(bias.ptr, bIh.ptr, bHh.ptr, GH);
-  } else bias = bIh ?? bHh;
-  if (bias) k.copy_strided(pre.ptr, bias.ptr, 1, 1, T * N, GH, 0, 0, GH, 1, 0, 0, 0, 1);
-  k.gemm(pre.ptr, xt.ptr, wIh.ptr, ws, T * N, GH, I, I, GH, GH, 0, 0, 1, bias ? 1 : 0);
-  if (bias && bias !== bIh && bias !== bHh) bias.dispose();
+  } else if (mode !== 'gru') bias = bIh ?? bHh;
+  const biasPtr = bias ? bias.ptr : 0;
 
   const hs = empty([T + 1, N, H], { backend: be });
   const cs = mode === 'lstm' ? empty([T + 1, N, H], { backend: be }) : null;
+  const tcs = mode === 'lstm' ? empty([T, N, H], { backend: be }) : null; // tanh(c_t), for the backward
   const h0Slot = o.reverse ? T : 0;
   const finalSlot = o.reverse ? 0 : T;
   if (h0) k.copy_f32(at(hs, h0Slot, NH), h0.ptr, NH);
@@ -294,7 +296,10 @@ function recurrentForward(
       const prev = o.reverse ? t + 1 : t, next = o.reverse ? t : t + 1;
       const g = at(pre, t, N * GH);
       if (s > 0 || !zeroStart) k.rnn_matmul_packed(g, at(hs, prev, NH), wp.ptr, aws.ptr, N, GH, H, H, GH, 1);
-      k.lstm_cell_fwd(at(hs, next, NH), at(cs!, next, NH), yAt(t), g, g, at(hs, prev, NH), at(cs!, prev, NH), maskAt(t), N, H, ldy);
+      k.lstm_cell_fwd(
+        at(hs, next, NH), at(cs!, next, NH), at(tcs!, t, NH), yAt(t), g, g, biasPtr, at(hs, prev, NH), at(cs!, prev, NH),
+        maskAt(t), N, H, ldy,
+      );
     }
   } else if (mode === 'gru') {
     act = empty([T, N, 4 * H], { backend: be });
@@ -305,8 +310,8 @@ function recurrentForward(
       if (s > 0 || !zeroStart) k.rnn_matmul_packed(gh.ptr, at(hs, prev, NH), wp.ptr, aws.ptr, N, GH, H, H, GH, 0);
       else k.fill_f32(gh.ptr, N * GH, 0);
       k.gru_cell_fwd(
-        at(hs, next, NH), yAt(t), at(act, t, N * 4 * H), at(pre, t, N * GH), gh.ptr, bHh ? bHh.ptr : 0,
-        at(hs, prev, NH), maskAt(t), N, H, ldy,
+        at(hs, next, NH), yAt(t), at(act, t, N * 4 * H), at(pre, t, N * GH), gh.ptr, bIh ? bIh.ptr : 0,
+        bHh ? bHh.ptr : 0, at(hs, prev, NH), maskAt(t), N, H, ldy,
       );
     }
     gh.dispose();
@@ -317,12 +322,13 @@ function recurrentForward(
       const prev = o.reverse ? t + 1 : t, next = o.reverse ? t : t + 1;
       const p = at(pre, t, NH);
       if (s > 0 || !zeroStart) k.rnn_matmul_packed(p, at(hs, prev, NH), wp.ptr, aws.ptr, N, H, H, H, H, 1);
-      k.rnn_cell_fwd(at(hs, next, NH), yAt(t), p, at(hs, prev, NH), maskAt(t), N, H, ldy, o.relu ? 1 : 0);
+      k.rnn_cell_fwd(at(hs, next, NH), yAt(t), p, biasPtr, at(hs, prev, NH), maskAt(t), N, H, ldy, o.relu ? 1 : 0);
     }
     pre.dispose();
   }
   wp.dispose();
   aws.dispose();
+  if (bias && bias !== bIh && bias !== bHh) bias.dispose();
   k.copy_f32(out.ptr + 4 * N * T * H, at(hs, finalSlot, NH), NH);
   if (cs) k.copy_f32(out.ptr + 4 * (N * T * H + NH), at(cs, finalSlot, NH), NH);
 
@@ -342,10 +348,10 @@ function recurrentForward(
   push(bHh, 'bHh');
   if (act) owned.push(act);
   owned.push(hs);
-  if (cs) owned.push(cs);
+  if (cs) owned.push(cs, tcs!);
   const saved: Saved = {
     mode, N, T, I, H, GH, reverse: o.reverse, batchFirst: o.batchFirst, truncate: o.truncate, relu: o.relu,
-    ix, xt, act, hs, cs, mask,
+    ix, xt, act, hs, cs, tcs, mask,
   };
   const packed = record(OPS[mode], out, inputs, saved, owned);
 
@@ -387,7 +393,7 @@ function recurrentBackward(gy: Tensor, inputs: readonly Tensor[], S: Saved, need
     const prev = S.reverse ? t + 1 : t, next = S.reverse ? t : t + 1;
     if (mode === 'lstm') {
       k.lstm_cell_bwd(
-        at(dP, t, N * GH), dh.ptr, dc!.ptr, dyAt(t), at(S.act!, t, N * GH), at(S.cs!, prev, NH), at(S.cs!, next, NH),
+        at(dP, t, N * GH), dh.ptr, dc!.ptr, dyAt(t), at(S.act!, t, N * GH), at(S.tcs!, t, NH), at(S.cs!, prev, NH),
         maskAt(t), N, H, ldy,
       );
     } else if (mode === 'gru') {

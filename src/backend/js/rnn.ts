@@ -4,7 +4,7 @@
  * Arithmetic is float64 with Math.tanh and an overflow-free sigmoid, rounded
  * to float32 on store.
  *
- *   LSTM  gates/act [n, 4H] = i | f | g | o     c' = f·c + i·g, h' = o·tanh(c')
+ *   LSTM  gates/act [n, 4H] = i | f | g | o     c' = f·c + i·g, h' = o·tanh(c'), tc = tanh(c')
  *   GRU   gx, gh [n, 3H] = r | z | n, act [n, 4H] = r | z | n | hn
  *   RNN   h' = tanh(pre) or relu(pre)
  */
@@ -20,13 +20,14 @@ export function rnnKernels(hp: Heap) {
 
   return {
     lstm_cell_fwd(
-      h: number, c: number, y: number, act: number, gates: number, hPrev: number, cPrev: number, mask: number,
-      n: number, H: number, ldy: number,
+      h: number, c: number, tc: number, y: number, act: number, gates: number, bias: number, hPrev: number,
+      cPrev: number, mask: number, n: number, H: number, ldy: number,
     ): void {
       const F = hp.f32;
+      const bi = bias >>> 2;
       for (let r = 0; r < n; r++) {
         const ro = r * H;
-        const hi = (h >>> 2) + ro, ci = (c >>> 2) + ro, hpi = (hPrev >>> 2) + ro, cpi = (cPrev >>> 2) + ro;
+        const hi = (h >>> 2) + ro, ci = (c >>> 2) + ro, ti = (tc >>> 2) + ro, hpi = (hPrev >>> 2) + ro, cpi = (cPrev >>> 2) + ro;
         const yi = y === 0 ? -1 : (y >>> 2) + r * ldy;
         if (!valid(mask, r)) {
           for (let j = 0; j < H; j++) {
@@ -38,25 +39,30 @@ export function rnnKernels(hp: Heap) {
         }
         const gi = (gates >>> 2) + 4 * ro, ai = (act >>> 2) + 4 * ro;
         for (let j = 0; j < H; j++) {
-          const i = sigmoid(F[gi + j]);
-          const f = sigmoid(F[gi + H + j]);
-          const g = Math.tanh(F[gi + 2 * H + j]);
-          const o = sigmoid(F[gi + 3 * H + j]);
+          let pi = F[gi + j], pf = F[gi + H + j], pg = F[gi + 2 * H + j], po = F[gi + 3 * H + j];
+          if (bias !== 0) {
+            pi = Math.fround(pi + F[bi + j]);
+            pf = Math.fround(pf + F[bi + H + j]);
+            pg = Math.fround(pg + F[bi + 2 * H + j]);
+            po = Math.fround(po + F[bi + 3 * H + j]);
+          }
+          const i = sigmoid(pi), f = sigmoid(pf), g = Math.tanh(pg), o = sigmoid(po);
           F[ai + j] = i;
           F[ai + H + j] = f;
           F[ai + 2 * H + j] = g;
           F[ai + 3 * H + j] = o;
           const cn = Math.fround(f * F[cpi + j] + i * g);
-          const hn = o * Math.tanh(cn);
+          const t = Math.tanh(cn);
           F[ci + j] = cn;
-          F[hi + j] = hn;
-          if (yi >= 0) F[yi + j] = hn;
+          F[ti + j] = t;
+          F[hi + j] = o * t;
+          if (yi >= 0) F[yi + j] = o * t;
         }
       }
     },
 
     lstm_cell_bwd(
-      dgates: number, dh: number, dc: number, dy: number, act: number, cPrev: number, c: number, mask: number,
+      dgates: number, dh: number, dc: number, dy: number, act: number, tc: number, cPrev: number, mask: number,
       n: number, H: number, ldy: number,
     ): void {
       const F = hp.f32;
@@ -67,18 +73,18 @@ export function rnnKernels(hp: Heap) {
           F.fill(0, dgi, dgi + 4 * H);
           continue;
         }
-        const dhi = (dh >>> 2) + ro, dci = (dc >>> 2) + ro, cpi = (cPrev >>> 2) + ro, cti = (c >>> 2) + ro;
+        const dhi = (dh >>> 2) + ro, dci = (dc >>> 2) + ro, cpi = (cPrev >>> 2) + ro, ti = (tc >>> 2) + ro;
         const ai = (act >>> 2) + 4 * ro;
         const yi = dy === 0 ? -1 : (dy >>> 2) + r * ldy;
         for (let j = 0; j < H; j++) {
           const dhe = yi >= 0 ? F[dhi + j] + F[yi + j] : F[dhi + j];
           const i = F[ai + j], f = F[ai + H + j], g = F[ai + 2 * H + j], o = F[ai + 3 * H + j];
-          const tc = Math.tanh(F[cti + j]);
-          const dct = F[dci + j] + dhe * o * (1 - tc * tc);
+          const t = F[ti + j];
+          const dct = F[dci + j] + dhe * o * (1 - t * t);
           F[dgi + j] = dct * g * i * (1 - i);
           F[dgi + H + j] = dct * F[cpi + j] * f * (1 - f);
           F[dgi + 2 * H + j] = dct * i * (1 - g * g);
-          F[dgi + 3 * H + j] = dhe * tc * o * (1 - o);
+          F[dgi + 3 * H + j] = dhe * t * o * (1 - o);
           F[dci + j] = dct * f;
           F[dhi + j] = 0;
         }
@@ -86,11 +92,11 @@ export function rnnKernels(hp: Heap) {
     },
 
     gru_cell_fwd(
-      h: number, y: number, act: number, gx: number, gh: number, bhh: number, hPrev: number, mask: number,
-      n: number, H: number, ldy: number,
+      h: number, y: number, act: number, gx: number, gh: number, bih: number, bhh: number, hPrev: number,
+      mask: number, n: number, H: number, ldy: number,
     ): void {
       const F = hp.f32;
-      const bi = bhh >>> 2;
+      const bi = bih >>> 2, bh = bhh >>> 2;
       for (let r = 0; r < n; r++) {
         const ro = r * H;
         const hi = (h >>> 2) + ro, hpi = (hPrev >>> 2) + ro;
@@ -106,15 +112,21 @@ export function rnnKernels(hp: Heap) {
         for (let j = 0; j < H; j++) {
           let pr = F[xi + j] + F[ghi + j];
           let pz = F[xi + H + j] + F[ghi + H + j];
+          let xn = F[xi + 2 * H + j];
           let hn = F[ghi + 2 * H + j];
-          if (bhh !== 0) {
+          if (bih !== 0) {
             pr += F[bi + j];
             pz += F[bi + H + j];
-            hn = Math.fround(hn + F[bi + 2 * H + j]);
+            xn += F[bi + 2 * H + j];
+          }
+          if (bhh !== 0) {
+            pr += F[bh + j];
+            pz += F[bh + H + j];
+            hn = Math.fround(hn + F[bh + 2 * H + j]);
           }
           const rr = sigmoid(pr);
           const z = sigmoid(pz);
-          const nn = Math.tanh(F[xi + 2 * H + j] + rr * hn);
+          const nn = Math.tanh(xn + rr * hn);
           const hnew = nn + z * (F[hpi + j] - nn);
           F[ai + j] = rr;
           F[ai + H + j] = z;
@@ -159,16 +171,19 @@ export function rnnKernels(hp: Heap) {
     },
 
     rnn_cell_fwd(
-      h: number, y: number, pre: number, hPrev: number, mask: number, n: number, H: number, ldy: number, relu: number,
+      h: number, y: number, pre: number, bias: number, hPrev: number, mask: number, n: number, H: number, ldy: number,
+      relu: number,
     ): void {
       const F = hp.f32;
+      const bi = bias >>> 2;
       for (let r = 0; r < n; r++) {
         const ro = r * H;
         const hi = (h >>> 2) + ro, pi = (pre >>> 2) + ro, hpi = (hPrev >>> 2) + ro;
         const yi = y === 0 ? -1 : (y >>> 2) + r * ldy;
         const ok = valid(mask, r);
         for (let j = 0; j < H; j++) {
-          const v = !ok ? F[hpi + j] : relu !== 0 ? Math.max(F[pi + j], 0) : Math.tanh(F[pi + j]);
+          const p = bias !== 0 ? Math.fround(F[pi + j] + F[bi + j]) : F[pi + j];
+          const v = !ok ? F[hpi + j] : relu !== 0 ? Math.max(p, 0) : Math.tanh(p);
           F[hi + j] = v;
           if (yi >= 0) F[yi + j] = ok ? v : 0;
         }
