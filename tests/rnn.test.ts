@@ -271,6 +271,20 @@ describe.each(EACH_BACKEND)('recurrent layers on %s', (_name, be) => {
     );
   });
 
+  test.each(KINDS)('%s: gradients from a zero initial state (no h0: first step skipped) by finite differences', (kind) => {
+    withBackend(be, () =>
+      tidy(() => {
+        const [N, T, I, H] = [2, 3, 3, 4];
+        const m = make(kind, I, H, { bidirectional: true, seed: 31 });
+        if (kind === 'rnn_relu') awayFromKinks(m.namedParameters());
+        const x = tensor(randomArray(N * T * I, 32), [N, T, I], { requiresGrad: true });
+        const r = gradCheck(() => m.forward(x), [x, ...m.parameters()], FD);
+        expect(r.maxRelError, JSON.stringify(r.worst)).toBeLessThan(1e-2);
+        m.dispose();
+      }),
+    );
+  });
+
   test('the shared weights\' gradient is the sum of the per-step contributions', () => {
     withBackend(be, () =>
       tidy(() => {

@@ -441,19 +441,26 @@ function recurrentBackward(gy: Tensor, inputs: readonly Tensor[], S: Saved, need
     grads[ix.wIh] = g;
   }
   if (need(ix.wHh)) {
+    // dW_hh = Σ_t h_{t−1}ᵀ·dPh[t] over all steps at once; with a zero h0, the
+    // step that starts from it contributes nothing and is left out.
     const g = empty(wHh.shape, { backend: be });
-    const hprev = at(S.hs, S.reverse ? 1 : 0, NH);
-    k.gemm(g.ptr, hprev, dPh.ptr, ws, H, GH, rows, H, GH, GH, 1, 0, 1, 0);
+    const skip = ix.h0 < 0 ? 1 : 0;
+    const hprev = at(S.hs, S.reverse || skip ? 1 : 0, NH);
+    const dfrom = at(dPh, S.reverse ? 0 : skip, N * GH);
+    k.gemm(g.ptr, hprev, dfrom, ws, H, GH, (T - skip) * N, H, GH, GH, 1, 0, 1, 0);
     grads[ix.wHh] = g;
   }
+  // Bias gradients: Σ over every row; LSTM and RNN's two biases share one sum.
+  let dbIh: Tensor | null = null;
   if (need(ix.bIh)) {
-    const g = empty([GH], { backend: be });
-    k.sum_axis(g.ptr, dP.ptr, 1, rows, GH);
-    grads[ix.bIh] = g;
+    dbIh = empty([GH], { backend: be });
+    k.sum_axis(dbIh.ptr, dP.ptr, 1, rows, GH);
+    grads[ix.bIh] = dbIh;
   }
   if (need(ix.bHh)) {
     const g = empty([GH], { backend: be });
-    k.sum_axis(g.ptr, dPh.ptr, 1, rows, GH);
+    if (dbIh && dPh === dP) k.copy_f32(g.ptr, dbIh.ptr, GH);
+    else k.sum_axis(g.ptr, dPh.ptr, 1, rows, GH);
     grads[ix.bHh] = g;
   }
   dP.dispose();
