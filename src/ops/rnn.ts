@@ -17,14 +17,17 @@
  * weight_ih_l0 is the transpose, [G·H, I].
  *
  * Forward (T steps, N sequences, time-major scratch):
- *   Xt  [T, N, I]   = x permuted (batch-first input) — one copy
- *   P   [T, N, G·H] = Xt·W_ih                         — ONE GEMM for all steps
- *   per step t:  P[t] += h_{t−1}·W_hh                 — one GEMM (beta = 1)
- *                fused cell kernel (assembly/rnn.ts)  — biases, gates, c_t, h_t, output row
- * Backward, steps in reverse:
- *   fused cell-backward kernel → dP[t];  dh_{t−1} += dP[t]·W_hhᵀ (one GEMM per step)
+ *   Xt  [T, N, I]   = x permuted (batch-first input)  — one copy
+ *   P   [T, N, G·H] = Xt·W_ih                          — ONE gemm() for all steps
+ *   W_hh packed once into panels (rnn_pack_weights), then per step t:
+ *     P[t] += h_{t−1}·W_hh                             — rnn_matmul_packed (beta = 1)
+ *     fused cell kernel (lstm/gru/rnn_cell_fwd)        — biases, gates, c_t, h_t, output row
+ * Backward, steps in reverse (W_hhᵀ packed once):
+ *   fused cell-backward kernel → dP[t];  dh_{t−1} += dP[t]·W_hhᵀ (rnn_matmul_packed)
  *   then, over all steps at once:  dW_ih = Xtᵀ·dP,  dW_hh = Hprevᵀ·dP,  db = Σ dP,
- *   dx = dP·W_ihᵀ — one GEMM (or one sum) each.
+ *   dx = dP·W_ihᵀ — one gemm() (or one sum) each.
+ * So a layer costs 2 + 2T kernel calls forward and 2T + 4 backward, whatever
+ * its size; the JS side only walks the steps.
  *
  * Hidden states are kept time-major in Hs [T+1, N, H], laid out so that the
  * state entering each time step t is one contiguous block for both directions:
