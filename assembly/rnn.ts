@@ -494,9 +494,25 @@ export function rnn_pack_weights(dst: usize, b: usize, k: i32, n: i32, ldb: i32,
   }
 }
 
-// Packs A [m, k] (row stride lda) into 4-row panels at dst, rows past m zero.
-function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32): void {
+// Packs op(A) [m, k] into 4-row panels at dst, rows past m zero. op(A) = A
+// ([m, k], row stride lda) or Aᵀ (A is [k, m]: a panel's 4 rows at depth p are
+// 4 contiguous floats).
+function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool): void {
   const ldab = <usize>lda << 2;
+  if (transA) {
+    for (let i = 0; i < m; i += MR) {
+      const panel = dst + ((<usize>i * k) << 2);
+      const rows = min(MR, m - i);
+      let src = a + (<usize>i << 2);
+      for (let p = 0; p < k; p++) {
+        const d = panel + (<usize>p << 4);
+        if (rows == MR) v128.store(d, v128.load(src));
+        else for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+        src += ldab;
+      }
+    }
+    return;
+  }
   for (let i = 0; i < m; i += MR) {
     const src = a + <usize>i * ldab;
     const panel = dst + ((<usize>i * k) << 2);
@@ -591,15 +607,15 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32): void {
 }
 
 /**
- * C [m, n] (ldc) = A [m, k] (lda) · op(B) + beta·C, with op(B) packed by
- * `rnn_pack_weights`; ws: ceil(m/4)·4·k floats of scratch for packed A.
- * beta = 0: C is write-only.
+ * C [m, n] (ldc) = op(A) [m, k] · op(B) + beta·C, with op(B) packed by
+ * `rnn_pack_weights`; op(A) = A ([m, k], lda) or Aᵀ (A is [k, m], lda);
+ * ws: ceil(m/4)·4·k floats of scratch for packed A. beta = 0: C is write-only.
  */
 export function rnn_matmul_packed(
-  c: usize, a: usize, bp: usize, ws: usize, m: i32, n: i32, k: i32, lda: i32, ldc: i32, beta: f32,
+  c: usize, a: usize, bp: usize, ws: usize, m: i32, n: i32, k: i32, lda: i32, ldc: i32, transA: i32, beta: f32,
 ): void {
   if (m <= 0 || n <= 0) return;
-  packRows(ws, a, m, k, lda);
+  packRows(ws, a, m, k, lda, transA != 0);
   const ldcb = <usize>ldc << 2;
   const mFull = m & ~(MR - 1);
   for (let j0 = 0; j0 < n; j0 += NR) {

@@ -199,27 +199,30 @@ describe("recurrent cells", () => {
 });
 
 describe("packed recurrent product", () => {
-  test("C = A·op(B) + beta·C for every tile edge, transposed or not", () => {
+  test("C = op(A)·op(B) + beta·C for every tile edge, transposed or not", () => {
     let worst: f64 = 0;
     const MS: i32[] = [1, 3, 4, 5, 8, 9];
     const NS: i32[] = [1, 7, 8, 9, 17];
     const KS: i32[] = [1, 3, 8];
     for (let mi = 0; mi < MS.length; mi++) for (let ni = 0; ni < NS.length; ni++) for (let ki = 0; ki < KS.length; ki++) {
-      for (let tb = 0; tb < 2; tb++) for (let beta = 0; beta < 2; beta++) {
+      for (let ta = 0; ta < 2; ta++) for (let tb = 0; tb < 2; tb++) for (let beta = 0; beta < 2; beta++) {
         const m = MS[mi], n = NS[ni], k = KS[ki];
-        const lda = k + 2, ldc = n + 3, ldb = tb ? k + 1 : n + 1;
-        const a = buf(m * lda), b = buf(tb ? n * ldb : k * ldb), c = buf(m * ldc), c0 = buf(m * ldc);
+        const lda = ta ? m + 2 : k + 2, ldc = n + 3, ldb = tb ? k + 1 : n + 1;
+        const aLen = ta ? k * lda : m * lda;
+        const a = buf(aLen), b = buf(tb ? n * ldb : k * ldb), c = buf(m * ldc), c0 = buf(m * ldc);
         const bp = buf(((n + 7) / 8) * 8 * k), ws = buf(((m + 3) / 4) * 4 * k);
-        fillv(a, m * lda, 1, 1); fillv(b, tb ? n * ldb : k * ldb, 2, 1); fillv(c, m * ldc, 3, 1);
+        fillv(a, aLen, 1, 1); fillv(b, tb ? n * ldb : k * ldb, 2, 1); fillv(c, m * ldc, 3, 1);
         memory.copy(c0, c, <usize>(m * ldc) << 2);
         rnn_pack_weights(bp, b, k, n, ldb, tb);
-        rnn_matmul_packed(c, a, bp, ws, m, n, k, lda, ldc, <f32>beta);
+        rnn_matmul_packed(c, a, bp, ws, m, n, k, lda, ldc, ta, <f32>beta);
         for (let i = 0; i < m; i++) {
           for (let j = 0; j < ldc; j++) {
             let want = at(c0, i * ldc + j);
             if (j < n) {
               let s: f64 = beta ? want : 0;
-              for (let p = 0; p < k; p++) s += at(a, i * lda + p) * (tb ? at(b, j * ldb + p) : at(b, p * ldb + j));
+              for (let p = 0; p < k; p++) {
+                s += (ta ? at(a, p * lda + i) : at(a, i * lda + p)) * (tb ? at(b, j * ldb + p) : at(b, p * ldb + j));
+              }
               want = s;
             }
             worst = mx(worst, err(at(c, i * ldc + j), want));

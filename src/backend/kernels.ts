@@ -112,9 +112,9 @@ export const KERNEL_SIGNATURES = {
   rnn_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
   // (dst, b, k, n, ldb, transB): op(B) [k, n] → 8-column panels, ceil(n/8)·8·k floats
   rnn_pack_weights: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
-  // (c, a, bp, ws, m, n, k, lda, ldc, beta): C = A·op(B) + beta·C, op(B) packed by rnn_pack_weights,
-  // ws: ceil(m/4)·4·k floats of scratch
-  rnn_matmul_packed: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32'],
+  // (c, a, bp, ws, m, n, k, lda, ldc, transA, beta): C = op(A)·op(B) + beta·C, op(B) packed by
+  // rnn_pack_weights, ws: ceil(m/4)·4·k floats of scratch
+  rnn_matmul_packed: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32'],
 } as const satisfies Record<string, readonly ArgKind[]>;
 
 export type KernelName = keyof typeof KERNEL_SIGNATURES;

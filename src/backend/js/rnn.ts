@@ -227,19 +227,22 @@ export function rnnKernels(hp: Heap) {
 
     // ws is unused here: A is read in place.
     rnn_matmul_packed(
-      c: number, a: number, bp: number, _ws: number, m: number, n: number, k: number, lda: number, ldc: number, beta: number,
+      c: number, a: number, bp: number, _ws: number, m: number, n: number, k: number, lda: number, ldc: number,
+      transA: number, beta: number,
     ): void {
       const F = hp.f32, ci = c >>> 2, ai = a >>> 2, bi = bp >>> 2;
+      // op(A)(i, p) = F[ai + i·sai + p·sap]
+      const sai = transA ? 1 : lda, sap = transA ? lda : 1;
       beta = Math.fround(beta);
       // One row of A against one 8-column panel: eight float64 accumulators.
       for (let j0 = 0; j0 < n; j0 += NR) {
         const panel = bi + j0 * k;
         const cols = Math.min(NR, n - j0);
         for (let i = 0; i < m; i++) {
-          const arow = ai + i * lda;
+          const arow = ai + i * sai;
           let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
           for (let p = 0, q = panel; p < k; p++, q += NR) {
-            const av = F[arow + p];
+            const av = F[arow + p * sap];
             s0 += av * F[q];
             s1 += av * F[q + 1];
             s2 += av * F[q + 2];
