@@ -24,8 +24,9 @@
  *     fused cell kernel (lstm/gru/rnn_cell_fwd)        — biases, gates, c_t, h_t, output row
  * Backward, steps in reverse (W_hhᵀ packed once):
  *   fused cell-backward kernel → dP[t];  dh_{t−1} += dP[t]·W_hhᵀ (rnn_matmul_packed)
- *   then, over all steps at once:  dW_ih = Xtᵀ·dP,  dW_hh = Hprevᵀ·dP (each one
- *   product over T·N rows, in chunks of KC rows), db = Σ dP, dx = dP·W_ihᵀ (gemm()).
+ *   then, over all steps at once:  dW_ih = Xtᵀ·dP,  dW_hh = Hprevᵀ·dP (products
+ *   over T·N rows in chunks of KC rows, each chunk of dP packed once for both),
+ *   db = Σ dP, dx = dP·W_ihᵀ (gemm()).
  * So a layer costs about 2T + 4 kernel calls forward and 2T + 2T·N/KC + 4
  * backward, whatever its size; the JS side only walks the steps.
  *
@@ -238,26 +239,44 @@ function stepWorkspace(be: Tensor['backend'], m: number, k: number): Tensor {
 /** Rows of a weight-gradient product packed per call (a chunk of B is KC·8 floats per panel: 8 KiB, L1-resident). */
 const KC = 256;
 
+/** One weight gradient C [m, n] = Σ_{lo ≤ r < hi} A[r]ᵀ·B[r] (A rows of m floats at byte pointer a). */
+interface WeightGradTarget {
+  c: Tensor;
+  a: number;
+  m: number;
+  lo: number;
+  hi: number;
+}
+
 /**
- * C [m, n] = Aᵀ·B summed over `rows` rows, A [rows, m] and B [rows, n]
- * contiguous (byte pointers a, b): a shared weight's gradient summed over
- * every time step. Runs on the recurrent kernel in chunks of KC rows — B's
- * chunk packed into panels, Aᵀ packed by the kernel — accumulating into C.
+ * Weight gradients summed over every time step: for each target, C = Aᵀ·B
+ * over its rows of B [rows, n] (time-major dgates, byte pointer b). Runs on
+ * the recurrent kernel in chunks of up to KC rows: each chunk of B is packed
+ * into panels once and multiplied by every target whose rows cover it (dW_ih
+ * and dW_hh share the packing), Aᵀ packed by the kernel, accumulating into C.
  */
-function weightGrad(c: Tensor, a: number, b: number, rows: number, m: number, n: number): void {
-  const be = c.backend, k = be.k;
-  if (rows === 0) {
-    k.fill_f32(c.ptr, m * n, 0);
-    return;
-  }
-  const kc = Math.min(KC, rows);
+function weightGrads(b: number, n: number, rows: number, targets: WeightGradTarget[]): void {
+  if (targets.length === 0) return;
+  const be = targets[0].c.backend, k = be.k;
+  const cuts = [...new Set([0, rows, ...targets.flatMap((t) => [t.lo, t.hi])])].sort((x, y) => x - y);
+  const kc = Math.max(1, Math.min(KC, rows));
   const bp = empty([Math.ceil(n / 8) * 8 * kc], { backend: be });
-  const ws = empty([Math.ceil(m / 4) * 4 * kc], { backend: be });
-  for (let r0 = 0; r0 < rows; r0 += kc) {
-    const len = Math.min(kc, rows - r0);
-    k.rnn_pack_weights(bp.ptr, b + 4 * r0 * n, len, n, n, 0);
-    k.rnn_matmul_packed(c.ptr, a + 4 * r0 * m, bp.ptr, ws.ptr, m, n, len, m, n, 1, r0 === 0 ? 0 : 1);
+  const ws = empty([Math.ceil(Math.max(...targets.map((t) => t.m)) / 4) * 4 * kc], { backend: be });
+  const started = targets.map(() => false);
+  for (let s = 0; s + 1 < cuts.length; s++) {
+    for (let r0 = cuts[s]; r0 < cuts[s + 1]; r0 += kc) {
+      const len = Math.min(kc, cuts[s + 1] - r0);
+      const active = targets.filter((t) => t.lo <= r0 && r0 + len <= t.hi);
+      if (active.length === 0) continue;
+      k.rnn_pack_weights(bp.ptr, b + 4 * r0 * n, len, n, n, 0);
+      for (const t of active) {
+        const i = targets.indexOf(t);
+        k.rnn_matmul_packed(t.c.ptr, t.a + 4 * r0 * t.m, bp.ptr, ws.ptr, t.m, n, len, t.m, n, 1, started[i] ? 1 : 0);
+        started[i] = true;
+      }
+    }
   }
+  targets.forEach((t, i) => started[i] || k.fill_f32(t.c.ptr, t.m * n, 0));
   bp.dispose();
   ws.dispose();
 }
@@ -478,20 +497,27 @@ function recurrentBackward(gy: Tensor, inputs: readonly Tensor[], S: Saved, need
     if (need(ix.c0)) grads[ix.c0] = dc;
     else dc.dispose();
   }
+  // dW_ih = Σ_t x_tᵀ·dP[t] and dW_hh = Σ_t h_{t−1}ᵀ·dPh[t], each over all steps
+  // at once. Row r of dP pairs with row r of Xt and of Hprev (Hs from slot 0,
+  // or slot 1 in reverse); with a zero h0 the step that starts from it
+  // contributes nothing to dW_hh and is left out.
+  const wIhGrad: WeightGradTarget[] = [];
+  const wHhGrad: WeightGradTarget[] = [];
   if (need(ix.wIh)) {
-    const g = empty(wIh.shape, { backend: be });
-    weightGrad(g, S.xt.ptr, dP.ptr, rows, I, GH);
-    grads[ix.wIh] = g;
+    wIhGrad.push({ c: empty(wIh.shape, { backend: be }), a: S.xt.ptr, m: I, lo: 0, hi: rows });
+    grads[ix.wIh] = wIhGrad[0].c;
   }
   if (need(ix.wHh)) {
-    // dW_hh = Σ_t h_{t−1}ᵀ·dPh[t] over all steps at once; with a zero h0, the
-    // step that starts from it contributes nothing and is left out.
-    const g = empty(wHh.shape, { backend: be });
-    const skip = ix.h0 < 0 ? 1 : 0;
-    const hprev = at(S.hs, S.reverse || skip ? 1 : 0, NH);
-    const dfrom = at(dPh, S.reverse ? 0 : skip, N * GH);
-    weightGrad(g, hprev, dfrom, (T - skip) * N, H, GH);
-    grads[ix.wHh] = g;
+    const zeroStart = ix.h0 < 0;
+    const lo = zeroStart && !S.reverse ? N : 0;
+    const hi = zeroStart && S.reverse ? rows - N : rows;
+    wHhGrad.push({ c: empty(wHh.shape, { backend: be }), a: at(S.hs, S.reverse ? 1 : 0, NH), m: H, lo, hi });
+    grads[ix.wHh] = wHhGrad[0].c;
+  }
+  if (dPh === dP) weightGrads(dP.ptr, GH, rows, [...wIhGrad, ...wHhGrad]);
+  else {
+    weightGrads(dP.ptr, GH, rows, wIhGrad);
+    weightGrads(dPh.ptr, GH, rows, wHhGrad);
   }
   // Bias gradients: Σ over every row; LSTM and RNN's two biases share one sum.
   let dbIh: Tensor | null = null;
