@@ -225,14 +225,21 @@ export function rnnKernels(hp: Heap) {
       }
     },
 
-    // ws is unused here: A is read in place.
+    // A is read in place (transposed A is first copied row-major into ws, so
+    // the inner loop always walks a contiguous row).
     rnn_matmul_packed(
-      c: number, a: number, bp: number, _ws: number, m: number, n: number, k: number, lda: number, ldc: number,
+      c: number, a: number, bp: number, ws: number, m: number, n: number, k: number, lda: number, ldc: number,
       transA: number, beta: number,
     ): void {
-      const F = hp.f32, ci = c >>> 2, ai = a >>> 2, bi = bp >>> 2;
-      // op(A)(i, p) = F[ai + i·sai + p·sap]
-      const sai = transA ? 1 : lda, sap = transA ? lda : 1;
+      const F = hp.f32, ci = c >>> 2, bi = bp >>> 2;
+      let ai = a >>> 2, sai = lda;
+      if (transA) {
+        const wi = ws >>> 2;
+        for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) F[wi + i * k + p] = F[ai + p * lda + i];
+        ai = wi;
+        sai = k;
+      }
+      const sap = 1;
       beta = Math.fround(beta);
       // One row of A against one 8-column panel: eight float64 accumulators.
       for (let j0 = 0; j0 < n; j0 += NR) {
