@@ -51,7 +51,7 @@ export function wasmgradMatmul({ wg, backends }, backendName, spec) {
 export const TRAIN_API = {
   mlp: ['Sequential', 'Linear', 'ReLU', 'Adam', 'crossEntropy'],
   cnn: ['Sequential', 'Linear', 'ReLU', 'Adam', 'crossEntropy', 'Conv2d', 'MaxPool2d', 'Flatten'],
-  lstm: ['Module', 'Linear', 'Adam', 'crossEntropy', 'LSTM', 'slice', 'reshape'],
+  lstm: ['Module', 'Linear', 'Adam', 'crossEntropy', 'LSTM'],
   transformer: ['Module', 'parameter', 'Linear', 'TransformerEncoderLayer', 'Adam', 'crossEntropy', 'add', 'mean'],
 };
 const CORE_API = ['setBackend', 'tensor', 'tidy', 'backward'];
@@ -80,18 +80,16 @@ function buildModel(wg, spec) {
     );
   }
   if (spec.model === 'lstm') {
-    const [T, I] = spec.sampleShape;
+    const [, I] = spec.sampleShape;
     const H = spec.hidden;
     class LstmClassifier extends wg.Module {
       constructor() {
         super();
-        this.lstm = new wg.LSTM(I, H, { batchFirst: true });
+        this.lstm = new wg.LSTM(I, H, { batchFirst: true, returnSequences: false });
         this.head = new wg.Linear(H, C);
       }
       forward(x) {                                                     // x [B, T, I]
-        let out = this.lstm.forward(x);                                // [B, T, H] (or [output, state])
-        if (Array.isArray(out)) out = out[0];
-        return this.head.forward(wg.reshape(wg.slice(out, 1, T - 1, T), [B, H])); // h_T → [B, C]
+        return this.head.forward(this.lstm.forward(x));                // h_T [B, H] → [B, C]
       }
     }
     return new LstmClassifier();
