@@ -52,9 +52,12 @@
  * ## Extending it
  *
  * A layer type registers how its tensors map with `registerTorchMapping(Class,
- * (m, prefix) => entries)`, using `sameLayout`, `transposed`, `concatenated`,
- * `filterLayout` for tensors and `torchEntries(child, prefix + 'torch_name.')`
- * for child modules:
+ * (m, prefix) => entries)`, using `sameLayout` and `transposed` for tensors
+ * and `torchEntries(child, prefix + 'torch_name.')` for child modules (all
+ * exported from the package). Inside the library, `concatenated` (several
+ * tensors stacked into one PyTorch tensor: in_proj_weight, an LSTM's gate
+ * matrices), `filterLayout` (conv filters) and `renamedFields` (children
+ * whose field names differ, as `selfAttn` → `self_attn`) help too:
  *
  *   class Block extends Module {                 // PyTorch: self.attn_norm, self.qkv (nn.Linear), self.scale
  *     attnNorm = new LayerNorm(64);
