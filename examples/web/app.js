@@ -9,7 +9,6 @@
 import { drawBars, drawBenchmark, TrainingChart } from './charts.js';
 import { drawPreview, mountDrawing } from './draw-panel.js';
 import { drawHistogram, drawMatrix, drawTiles, stats } from './heatmap.js';
-import { registerConvLayers } from './layers.js';
 
 const $ = (id) => document.getElementById(id);
 const LIB_URL = new URL('../../dist/wasmgrad.browser.js', import.meta.url);
@@ -161,7 +160,6 @@ async function boot() {
     return;
   }
   wg.onWarning((w) => showWarning(w, 'page'));
-  registerConvLayers(wg); // the CNN travels to the worker as saveModel bytes
   const pageBackend = await wg.init();
   state.pageBackend = pageBackend;
   setBadge($('page-backend'), pageBackend);

@@ -5,9 +5,6 @@
 // Both come from one fetch of the JSON files.
 import * as wg from '../../dist/wasmgrad.browser.js';
 import { loadDigits } from './digits.js';
-import { registerConvLayers } from './layers.js';
-
-registerConvLayers(wg); // the CNN arrives as saveModel bytes
 
 let digits = null;
 const load = () => (digits ??= loadDigits({ validation: 1000, seed: 42 }).catch((e) => {
