@@ -23,7 +23,7 @@ export { Sequential } from './nn/sequential.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export { Dropout } from './nn/dropout.js';
 export {
-  RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell, RecurrentBase, CellBase, RECURRENT_DEFAULTS,
+  RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell, type RecurrentBase, type CellBase, RECURRENT_DEFAULTS,
   type RecurrentOptions, type RNNOptions, type RecurrentRunOptions, type RecurrentRunResult, type CellOptions,
   type RNNCellOptions, type CellState,
 } from './nn/rnn.js';

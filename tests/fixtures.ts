@@ -23,6 +23,8 @@ import mhaKdim from './fixtures/torch-mha-kdim.safetensors?inline';
 import mhaKdimIo from './fixtures/torch-mha-kdim-io.safetensors?inline';
 import embedding from './fixtures/torch-embedding.safetensors?inline';
 import embeddingIo from './fixtures/torch-embedding-io.safetensors?inline';
+import lstm from './fixtures/torch-lstm.safetensors?inline';
+import lstmIo from './fixtures/torch-lstm-io.safetensors?inline';
 
 function bytesOf(dataUrl: string): Uint8Array {
   const b64 = dataUrl.slice(dataUrl.indexOf(',') + 1);
@@ -46,4 +48,5 @@ export const FIXTURES: Record<string, TorchFixture> = {
   'decoder-layer': { state: bytesOf(decoderLayer), io: bytesOf(decoderLayerIo) },
   'mha-kdim': { state: bytesOf(mhaKdim), io: bytesOf(mhaKdimIo) },
   'embedding': { state: bytesOf(embedding), io: bytesOf(embeddingIo) },
+  'lstm': { state: bytesOf(lstm), io: bytesOf(lstmIo) },
 };

@@ -16,6 +16,7 @@ import {
   MultiHeadAttention, ReLU, registeredModules, RMSNorm, saveModel, seed, Seq2SeqTransformer, Sequential, Sigmoid, SiLU,
   SinusoidalPositionalEncoding, Softmax, Tanh, tensor, tidy, Transformer, TransformerDecoder, TransformerDecoderLayer,
   TransformerEncoder, TransformerEncoderLayer, TransformerLM, type Tensor,
+  RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
 } from '../src/index.js';
 import { registeredName } from '../src/nn/registry.js';
 import { EACH_BACKEND, randomArray, withBackend } from './helpers.js';
@@ -78,6 +79,16 @@ const CASES: Case[] = [
     run: (m) => (m as unknown as Multi).forward(f32([2, 3, 8], 1), f32([2, 4, 6], 2), f32([2, 4, 5], 3)),
   },
   { name: 'MultiHeadAttention (self)', make: () => new MultiHeadAttention(8, 4), run: call1([2, 5, 8]) },
+  {
+    name: 'RNN',
+    make: () => new RNN(3, 4, { numLayers: 2, nonlinearity: 'relu', bidirectional: true, returnSequences: false }),
+    run: call1([2, 5, 3]),
+  },
+  { name: 'LSTM', make: () => new LSTM(3, 4, { numLayers: 2, dropout: 0.25, batchFirst: false, truncate: 2 }), run: call1([5, 2, 3]) },
+  { name: 'GRU', make: () => new GRU(3, 4, { bias: false, bidirectional: true }), run: call1([2, 5, 3]) },
+  { name: 'RNNCell', make: () => new RNNCell(3, 4, { nonlinearity: 'relu' }), run: call1([2, 3]) },
+  { name: 'LSTMCell', make: () => new LSTMCell(3, 4), run: call1([2, 3]) },
+  { name: 'GRUCell', make: () => new GRUCell(3, 4, { bias: false }), run: call1([2, 3]) },
   { name: 'TransformerEncoderLayer', make: () => new TransformerEncoderLayer(8, 2, encLayerOptions), run: call1([2, 5, 8]) },
   {
     name: 'TransformerDecoderLayer',

@@ -11,7 +11,7 @@ import {
   AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Embedding, exportTorchStateDict, Flatten, GlobalAvgPool2d, LayerNorm,
   LearnedPositionalEmbedding, Linear, loadTensors, loadTorchStateDict, MaxPool2d, Module, MultiHeadAttention, nchwToNhwc,
   nhwcToNchw, ones, parameter, parseSafetensors, registerTorchMapping, ReLU, RMSNorm, sameLayout, seed, Seq2SeqTransformer,
-  Sequential, serializeSafetensors, ShapeError, SinusoidalPositionalEncoding, tidy, torchEntries, Transformer,
+  Sequential, serializeSafetensors, ShapeError, LSTM, GRU, RNN, LSTMCell, SinusoidalPositionalEncoding, tidy, torchEntries, Transformer,
   TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, TransformerLM, type Tensor,
 } from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
@@ -51,7 +51,17 @@ function permuteFlattenRows(fc: Linear, C: number, H: number, W: number): void {
   fc.weight.backend.heap.f32.set(out, fc.weight.ptr >>> 2);
 }
 
+/** PyTorch's Recurrent(nn.Module) from scripts/fixtures/torch_fixtures.py: LSTM (2 layers, bidirectional) → GRU. */
+class Recurrent extends Module {
+  lstm = new LSTM(5, 6, { numLayers: 2, bidirectional: true });
+  gru = new GRU(12, 4);
+  forward(x: Tensor): Tensor {
+    return this.gru.forward(this.lstm.forward(x));
+  }
+}
+
 const TORCH_CASES: TorchCase[] = [
+  { fixture: 'lstm', make: () => new Recurrent(), run: (m, io) => m.forward(io.input) },
   {
     fixture: 'mlp',
     make: () => new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 4)),
@@ -202,6 +212,13 @@ const ROUND_TRIPS: [string, () => Module, string[]][] = [
   ],
   ['TransformerDecoder', () => new TransformerDecoder(8, 2, 2, { dimFeedforward: 12, normFirst: true }), []],
   ['AvgPool2d (no tensors)', () => new AvgPool2d(2), []],
+  [
+    'LSTM (2 layers, bidirectional)', () => new LSTM(3, 4, { numLayers: 2, bidirectional: true }),
+    ['l0', 'l0_reverse', 'l1', 'l1_reverse'].flatMap((s) => [`weight_ih_${s}`, `weight_hh_${s}`, `bias_ih_${s}`, `bias_hh_${s}`]),
+  ],
+  ['GRU (no bias)', () => new GRU(3, 4, { bias: false }), ['weight_ih_l0', 'weight_hh_l0']],
+  ['RNN', () => new RNN(3, 4), ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']],
+  ['LSTMCell', () => new LSTMCell(3, 4), ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']],
 ];
 
 describe.each(EACH_BACKEND)('export → load on %s', (_name, be) => {

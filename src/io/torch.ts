@@ -84,6 +84,7 @@ import { Embedding, LearnedPositionalEmbedding, SinusoidalPositionalEncoding } f
 import { LayerNorm, RMSNorm } from '../nn/layernorm.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell } from '../nn/rnn.js';
 import { TransformerDecoderLayer, TransformerEncoderLayer } from '../nn/transformer.js';
 import { filterFromTorch, filterToTorch } from '../ops/conv.js';
 import { tensor, type Tensor } from '../tensor.js';
@@ -292,6 +293,12 @@ registerTorchMapping(MultiHeadAttention, (m, p) => {
     : [];
   return [...weights, ...biases, transposed(m.wo, `${p}out_proj.weight`), ...biasOf(m.bo, `${p}out_proj.bias`)];
 });
+
+// Recurrent layers and cells use PyTorch's parameter names (weight_ih_l0, bias_hh_l1_reverse, …)
+// and gate order (LSTM i,f,g,o; GRU r,z,n); weights are stored [in, gates·hidden], PyTorch's transposed.
+const recurrentMapping = (m: Module, p: string): TorchEntry[] =>
+  m.namedParameters().map(([name, t]) => (name.startsWith('weight_') ? transposed(t, `${p}${name}`) : sameLayout(t, `${p}${name}`)));
+for (const ctor of [RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell]) registerTorchMapping(ctor, recurrentMapping);
 
 registerTorchMapping(TransformerEncoderLayer, renamedFields({ selfAttn: 'self_attn' }));
 registerTorchMapping(TransformerDecoderLayer, renamedFields({ selfAttn: 'self_attn', crossAttn: 'multihead_attn' }));

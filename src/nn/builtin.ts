@@ -33,6 +33,7 @@ import { Dropout } from './dropout.js';
 import { Embedding, LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from './embedding.js';
 import { LayerNorm, RMSNorm } from './layernorm.js';
 import { Linear } from './linear.js';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type RecurrentBase, type CellBase } from './rnn.js';
 import type { Module } from './module.js';
 import { AvgPool2d, GlobalAvgPool2d, MaxPool2d } from './pool.js';
 import { buildModule, describeModule, registerModule, type ModuleSpec } from './registry.js';
@@ -382,6 +383,41 @@ function registerAll(): void {
       numHeads: num(c, 'numHeads'), numEncoderLayers: num(c, 'numEncoderLayers'), numDecoderLayers: num(c, 'numDecoderLayers'),
       maxLen: num(c, 'maxLen'), ...readLayerOptions(c),
     }),
+  });
+  // Recurrent layers: the full configuration (numerics and architecture).
+  const recurrent = (m: RecurrentBase) => ({
+    inputSize: m.inputSize, hiddenSize: m.hiddenSize, numLayers: m.numLayers, bias: m.bias, batchFirst: m.batchFirst,
+    dropout: m.dropout, bidirectional: m.bidirectional, returnSequences: m.returnSequences, truncate: m.truncate,
+  });
+  const recurrentOptions = (c: Record<string, unknown>) => ({
+    numLayers: num(c, 'numLayers', 1), bias: c.bias !== false, batchFirst: c.batchFirst !== false, dropout: num(c, 'dropout', 0),
+    bidirectional: c.bidirectional === true, returnSequences: c.returnSequences !== false, truncate: num(c, 'truncate', 0),
+  });
+  const nonlinearity = (c: Record<string, unknown>) => (c.nonlinearity === 'relu' ? 'relu' : 'tanh');
+  registerModule('RNN', RNN, {
+    config: (m) => ({ ...recurrent(m), nonlinearity: m.nonlinearity }),
+    build: (c) => new RNN(num(c, 'inputSize'), num(c, 'hiddenSize'), { ...recurrentOptions(c), nonlinearity: nonlinearity(c) }),
+  });
+  registerModule('LSTM', LSTM, {
+    config: recurrent,
+    build: (c) => new LSTM(num(c, 'inputSize'), num(c, 'hiddenSize'), recurrentOptions(c)),
+  });
+  registerModule('GRU', GRU, {
+    config: recurrent,
+    build: (c) => new GRU(num(c, 'inputSize'), num(c, 'hiddenSize'), recurrentOptions(c)),
+  });
+  const cell = (m: CellBase) => ({ inputSize: m.inputSize, hiddenSize: m.hiddenSize, bias: m.bias_ih !== undefined });
+  registerModule('RNNCell', RNNCell, {
+    config: (m) => ({ ...cell(m), nonlinearity: m.nonlinearity }),
+    build: (c) => new RNNCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: c.bias !== false, nonlinearity: nonlinearity(c) }),
+  });
+  registerModule('LSTMCell', LSTMCell, {
+    config: cell,
+    build: (c) => new LSTMCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: c.bias !== false }),
+  });
+  registerModule('GRUCell', GRUCell, {
+    config: cell,
+    build: (c) => new GRUCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: c.bias !== false }),
   });
 }
 
