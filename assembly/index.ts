@@ -21,3 +21,4 @@ export * from "./pool";
 export * from "./batchnorm";
 export * from "./layernorm";
 export * from "./attention";
+export * from "./rnn";

@@ -22,6 +22,11 @@ export { Module, parameter, buffer, isParameter } from './nn/module.js';
 export { Sequential } from './nn/sequential.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export { Dropout } from './nn/dropout.js';
+export {
+  RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell, type RecurrentBase, type CellBase, RECURRENT_DEFAULTS,
+  type RecurrentOptions, type RNNOptions, type RecurrentRunOptions, type RecurrentRunResult, type CellOptions,
+  type RNNCellOptions, type CellState,
+} from './nn/rnn.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax, LogSoftmax, Flatten, Identity } from './nn/activations.js';
 export {
   fit, evaluate, predict, accuracyOf, formatEpoch, type Dataset, type FitOptions, type History, type EpochLogs, type BatchLogs,

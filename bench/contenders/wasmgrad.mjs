@@ -2,17 +2,16 @@
 // `wasmgrad-wasm-relaxed-simd`, `wasmgrad-wasm-simd`, `wasmgrad-js` — all from
 // dist/wasmgrad.node.js (run `npm run build` first; the suite does).
 //
-// Training rows are written against the public training API as it is being
-// designed on other branches (Sequential, Linear, ReLU, Adam, crossEntropy,
-// backward, tidy, …). Each model lists the exports it needs; when one is
-// missing the row reports "pending: needs X, Y" instead of failing, and it
-// lights up once those exports land in the bundle.
+// Training rows use the public training API (Sequential, Linear, Conv2d,
+// LSTM, TransformerEncoderLayer, Adam, crossEntropy, backward, tidy, …). Each
+// model lists the exports it needs; if one is missing from the bundle the row
+// reports "pending: needs X, Y" instead of failing.
 //
 // Memory: every wasmgrad backend owns one heap; `heap.peakBytes` after
 // `heap.resetPeak()` is the peak of live bytes during one step, and
 // `heap.liveBytes` read before and after every timed batch shows whether a
 // training loop leaks.
-import { glorotUniform, makeBatch, nhwcToNchw } from '../cases/train.mjs';
+import { glorotUniform, makeBatch } from '../cases/train.mjs';
 import { randomMatrix } from '../cases/matmul.mjs';
 
 export async function loadWasmgrad() {
@@ -52,11 +51,8 @@ export function wasmgradMatmul({ wg, backends }, backendName, spec) {
 export const TRAIN_API = {
   mlp: ['Sequential', 'Linear', 'ReLU', 'Adam', 'crossEntropy'],
   cnn: ['Sequential', 'Linear', 'ReLU', 'Adam', 'crossEntropy', 'Conv2d', 'MaxPool2d', 'Flatten'],
-  lstm: ['Module', 'Linear', 'Adam', 'crossEntropy', 'LSTM', 'slice', 'reshape'],
-  transformer: [
-    'Module', 'parameter', 'Linear', 'ReLU', 'LayerNorm', 'Adam', 'crossEntropy',
-    'softmax', 'matmul', 'reshape', 'permute', 'add', 'mul', 'mean',
-  ],
+  lstm: ['Module', 'Linear', 'Adam', 'crossEntropy', 'LSTM'],
+  transformer: ['Module', 'parameter', 'Linear', 'TransformerEncoderLayer', 'Adam', 'crossEntropy', 'add', 'mean'],
 };
 const CORE_API = ['setBackend', 'tensor', 'tidy', 'backward'];
 
@@ -65,9 +61,11 @@ export function missingTrainApi(wg, model) {
 }
 
 /**
- * The models, PyTorch-style (wasmgrad follows PyTorch names and layouts):
- * Linear weights [in, out] (y = x·W + b), Conv2d NCHW with weights
- * [out, in, kh, kw], LSTM with batchFirst input [B, T, I].
+ * The models in wasmgrad's layouts: Linear weights [in, out] (y = x·W + b),
+ * Conv2d on NHWC images with HWIO filters [kh, kw, in, out], LSTM on
+ * batch-first input [B, T, I], the encoder as one pre-norm
+ * TransformerEncoderLayer (ReLU FFN, no dropout) — the same architectures as
+ * the other contenders.
  */
 function buildModel(wg, spec) {
   const { classes: C, batch: B } = spec;
@@ -76,56 +74,41 @@ function buildModel(wg, spec) {
   }
   if (spec.model === 'cnn') {
     return new wg.Sequential(
-      new wg.Conv2d(1, 16, 3, { padding: 1 }), new wg.ReLU(), new wg.MaxPool2d(2),
-      new wg.Conv2d(16, 32, 3, { padding: 1 }), new wg.ReLU(), new wg.MaxPool2d(2),
+      new wg.Conv2d(1, 16, 3, { padding: 'same' }), new wg.ReLU(), new wg.MaxPool2d(2),
+      new wg.Conv2d(16, 32, 3, { padding: 'same' }), new wg.ReLU(), new wg.MaxPool2d(2),
       new wg.Flatten(), new wg.Linear(7 * 7 * 32, C),
     );
   }
   if (spec.model === 'lstm') {
-    const [T, I] = spec.sampleShape;
+    const [, I] = spec.sampleShape;
     const H = spec.hidden;
     class LstmClassifier extends wg.Module {
       constructor() {
         super();
-        this.lstm = new wg.LSTM(I, H, { batchFirst: true });
+        this.lstm = new wg.LSTM(I, H, { batchFirst: true, returnSequences: false });
         this.head = new wg.Linear(H, C);
       }
       forward(x) {                                                     // x [B, T, I]
-        let out = this.lstm.forward(x);                                // [B, T, H] (or [output, state])
-        if (Array.isArray(out)) out = out[0];
-        return this.head.forward(wg.reshape(wg.slice(out, 1, T - 1, T), [B, H])); // h_T → [B, C]
+        return this.head.forward(this.lstm.forward(x));                // h_T [B, H] → [B, C]
       }
     }
     return new LstmClassifier();
   }
   if (spec.model === 'transformer') {
     const [T, I] = spec.sampleShape;
-    const D = spec.dModel, NH = spec.heads, HS = D / NH, F = spec.ffn;
+    const D = spec.dModel;
     class EncoderClassifier extends wg.Module {
       constructor() {
         super();
         this.inp = new wg.Linear(I, D);
         this.pos = wg.parameter(wg.tensor(glorotUniform(T * D, T, D, 77), [T, D]));
-        this.ln1 = new wg.LayerNorm(D);
-        this.wq = new wg.Linear(D, D);
-        this.wk = new wg.Linear(D, D);
-        this.wv = new wg.Linear(D, D);
-        this.wo = new wg.Linear(D, D);
-        this.ln2 = new wg.LayerNorm(D);
-        this.ff1 = new wg.Linear(D, F);
-        this.act = new wg.ReLU();
-        this.ff2 = new wg.Linear(F, D);
+        this.layer = new wg.TransformerEncoderLayer(D, spec.heads, {
+          dimFeedforward: spec.ffn, dropout: 0, normFirst: true, activation: 'relu',
+        });
         this.head = new wg.Linear(D, C);
       }
       forward(x) {                                                              // x [B, T, I]
-        const heads = (t) => wg.permute(wg.reshape(t, [B, T, NH, HS]), [0, 2, 1, 3]); // [B, NH, T, HS]
-        let h = wg.add(this.inp.forward(x), this.pos);                          // [B, T, D]
-        const a = this.ln1.forward(h);
-        const q = heads(this.wq.forward(a)), k = heads(this.wk.forward(a)), v = heads(this.wv.forward(a));
-        const att = wg.softmax(wg.mul(wg.matmul(q, k, { transposeB: true }), 1 / Math.sqrt(HS)), -1); // [B, NH, T, T]
-        const y = wg.reshape(wg.permute(wg.matmul(att, v), [0, 2, 1, 3]), [B, T, D]);
-        h = wg.add(h, this.wo.forward(y));
-        h = wg.add(h, this.ff2.forward(this.act.forward(this.ff1.forward(this.ln2.forward(h)))));
+        const h = this.layer.forward(wg.add(this.inp.forward(x), this.pos));   // [B, T, D]
         return this.head.forward(wg.mean(h, 1));                                // [B, C]
       }
     }
@@ -134,11 +117,11 @@ function buildModel(wg, spec) {
   throw new Error(`no wasmgrad model for ${spec.model}`);
 }
 
-/** Glorot fans for wasmgrad layouts: [in, out] matrices, [out, in, kh, kw] conv kernels. */
+/** Glorot fans for wasmgrad layouts: [in, out] matrices, HWIO [kh, kw, in, out] conv filters. */
 function fans(shape) {
   if (shape.length === 2) return [shape[0], shape[1]];
-  const rf = shape.slice(2).reduce((a, b) => a * b, 1);
-  return [shape[1] * rf, shape[0] * rf];
+  const rf = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [shape[shape.length - 2] * rf, shape[shape.length - 1] * rf];
 }
 
 /** Same init scheme as every contender: Glorot-uniform matrices/kernels, zero biases (written into the heap). */
@@ -163,9 +146,7 @@ export function wasmgradTrain({ wg, backends }, backendName, spec, { maxStepMs =
   initGlorot(model);
   const opt = new wg.Adam(model.parameters(), { lr: 1e-3 });
   const data = makeBatch(spec);
-  const xData = spec.model === 'cnn' ? nhwcToNchw(data.x, [spec.batch, ...spec.sampleShape]) : data.x;
-  const xShape = spec.model === 'cnn' ? [spec.batch, 1, 28, 28] : [spec.batch, ...spec.sampleShape];
-  const x = wg.tensor(xData, xShape, { backend: be });
+  const x = wg.tensor(data.x, [spec.batch, ...spec.sampleShape], { backend: be }); // images NHWC
   const y = wg.tensor(data.labels, [spec.batch], { dtype: 'int32', backend: be });
   const step = () => {
     wg.tidy(() => {

@@ -1,7 +1,9 @@
 // The playground's page: loads wasmgrad, trains in a worker (trainInWorker),
 // and draws what streams back — loss and accuracy, the weight matrices as
-// heatmaps, predictions for a drawn digit — plus the transformer panel and
-// the in-page benchmark. Nothing heavy runs on this thread.
+// heatmaps (an MLP's first-layer units as 28×28 tiles, a CNN's first-layer
+// filters as 3×3 tiles), predictions for a drawn digit — plus the
+// transformer panel and the in-page benchmark. Nothing heavy runs on this
+// thread (the tiny transformer trains here in slices of ~12 ms).
 //
 // State for tests and the curious: window.playground.
 import { drawBars, drawBenchmark, TrainingChart } from './charts.js';
@@ -12,7 +14,38 @@ const $ = (id) => document.getElementById(id);
 const LIB_URL = new URL('../../dist/wasmgrad.browser.js', import.meta.url);
 const BACKEND_LABEL = { 'wasm-relaxed-simd': 'wasm relaxed SIMD', 'wasm-simd': 'wasm SIMD', js: 'plain JS' };
 const BACKEND_COLOR = { 'wasm-relaxed-simd': '#6f3bd6', 'wasm-simd': '#2f6fde', js: '#a15c00' };
-const MODELS = { mlp32: [784, 32, 10], mlp128: [784, 128, 10], mlp256: [784, 256, 10] };
+
+// The models of the model menu: how to build one, what it eats, and which of the worker's datasets feeds it.
+const mlp = (sizes) => ({
+  label: `${sizes.join('-')} network`,
+  input: [784],
+  dataset: 'digits',
+  build(wg) {
+    const layers = [];
+    for (let i = 0; i < sizes.length - 1; i++) {
+      if (i > 0) layers.push(new wg.ReLU());
+      layers.push(new wg.Linear(sizes[i], sizes[i + 1]));
+    }
+    return new wg.Sequential(...layers);
+  },
+});
+const MODELS = {
+  mlp32: mlp([784, 32, 10]),
+  mlp128: mlp([784, 128, 10]),
+  mlp256: mlp([784, 256, 10]),
+  // x [N,28,28,1] → conv 3×3·8 same → ReLU → pool 2 → conv 3×3·16 same → ReLU → pool 2 → flatten 7·7·16 → dense 10
+  cnn: {
+    label: 'CNN (conv 3×3·8 → pool → conv 3×3·16 → pool → dense 10)',
+    input: [28, 28, 1],
+    dataset: 'digits-nhwc',
+    featureLayer: '1', // the first ReLU: what the first convolution's filters pick out of a drawn digit
+    build: (wg) => new wg.Sequential(
+      new wg.Conv2d(1, 8, 3, { padding: 'same' }), new wg.ReLU(), new wg.MaxPool2d(2),
+      new wg.Conv2d(8, 16, 3, { padding: 'same' }), new wg.ReLU(), new wg.MaxPool2d(2),
+      new wg.Flatten(), new wg.Linear(7 * 7 * 16, 10),
+    ),
+  },
+};
 
 const state = (window.playground = {
   ready: false,
@@ -153,8 +186,18 @@ async function boot() {
 
   const app = new Playground(wg, trainWorker);
   app.start();
-  const { mountTransformerPanel } = await import('./transformer-panel.js');
-  mountTransformerPanel($('transformer-root'), wg);
+  // The transformer panel is independent of the rest: if it fails, it says so in its own card.
+  try {
+    const { mountTransformerPanel } = await import('./transformer-panel.js');
+    state.transformer = mountTransformerPanel($('transformer-root'), wg).state;
+  } catch (e) {
+    state.errors.push(`transformer panel: ${e.message}`);
+    const note = document.createElement('div');
+    note.className = 'coming';
+    note.dataset.state = 'failed';
+    note.innerHTML = `<strong>The transformer panel failed to start:</strong> <code>${escapeHtml(e.message)}</code>`;
+    $('transformer-root').replaceChildren(note);
+  }
   state.ready = true;
 }
 
@@ -215,13 +258,9 @@ class Playground {
     this.seed = seed;
     this.model?.dispose();
     wg.seed(seed);
-    const sizes = MODELS[$('model-select').value] ?? MODELS.mlp128;
-    const layers = [];
-    for (let i = 0; i < sizes.length - 1; i++) {
-      if (i > 0) layers.push(new wg.ReLU());
-      layers.push(new wg.Linear(sizes[i], sizes[i + 1]));
-    }
-    this.model = new wg.Sequential(...layers);
+    this.spec = MODELS[$('model-select').value] ?? MODELS.mlp128;
+    this.model = this.spec.build(wg);
+    state.model = $('model-select').value;
     this.snapshot = this.readModel();
     this.initial = this.snapshot;
     const sel = $('matrix-select');
@@ -229,6 +268,7 @@ class Playground {
     sel.textContent = '';
     for (const [name, shape] of Object.entries(this.snapshot.shapes)) {
       if (shape.length === 2) sel.append(new Option(`${name} [${shape.join('×')}]`, name));
+      if (shape.length === 4) sel.append(new Option(`${name} [${shape.join('×')}] filters`, name)); // conv HWIO
     }
     const names = [...sel.options].map((o) => o.value);
     sel.value = names.includes(prev) ? prev : names[names.length - 1];
@@ -238,7 +278,8 @@ class Playground {
     state.losses = [];
     state.epochs = [];
     $('epoch-log').textContent = '';
-    $('status').textContent = `New ${sizes.join('-')} network (seed ${seed}). Press Train.`;
+    $('status').textContent = `New ${this.spec.label} (seed ${seed}). Press Train.`;
+    $('features-box').hidden = !this.spec.featureLayer;
     this.queueRender();
     this.predict(this.drawing.input());
   }
@@ -265,7 +306,7 @@ class Playground {
     this.setButtons();
     $('status').textContent = 'Starting the worker and loading 10,000 digits in it…';
     const t0 = performance.now();
-    const job = wg.trainInWorker(this.worker, this.model, 'digits', {
+    const job = wg.trainInWorker(this.worker, this.model, this.spec.dataset, {
       backend, epochs, batchSize, optimizer: { type: 'Adam', lr }, seed: this.seed,
       progressEveryMs: 100, weightsEveryMs: 200,
       onReady: ({ backend: b }) => {
@@ -423,18 +464,45 @@ class Playground {
       for (let i = 0; i < w.length; i++) d[i] = w[i] - w0[i];
       return d;
     };
-    const firstName = Object.keys(s.shapes).find((n) => s.shapes[n].length === 2 && s.shapes[n][0] === 784);
-    if (firstName) {
-      const units = s.shapes[firstName][1];
-      drawTiles($('tiles'), value(firstName), units, { cols: units > 128 ? 32 : 16 });
+    // The first layer as tiles: an MLP's Linear(784, n) weight [784, n] → n tiles of 28×28 (column j is unit j);
+    // a CNN's Conv2d(1, n, k) weight [k, k, 1, n] (HWIO) → n tiles of k×k (filter o is weight[:, :, 0, o]).
+    // Both are [side·side, n] in memory, which is what drawTiles reads.
+    const shapes = Object.entries(s.shapes);
+    const firstConv = shapes.find(([, sh]) => sh.length === 4 && sh[0] === sh[1] && sh[2] === 1);
+    const firstDense = shapes.find(([, sh]) => sh.length === 2 && sh[0] === 784);
+    const tiles = $('tiles');
+    // A second conv layer [k, k, C, O]: tile (c, o) = weight[:, :, c, o]. In memory that is [k·k, C·O] with
+    // unit c·O + o, so drawTiles with O columns puts input channel c on row c and filter o in column o.
+    const secondConv = firstConv && shapes.find(([n, sh]) => n !== firstConv[0] && sh.length === 4 && sh[0] === sh[1]);
+    $('tiles2-box').hidden = !secondConv;
+    if (firstConv && firstConv[0] === shapes[0][0]) {
+      const [name, [k, , , units]] = firstConv;
+      drawTiles(tiles, value(name), units, { side: k, cols: units });
+      tiles.dataset.kind = 'filters';
+      $('tiles-title').textContent = `First layer: each of the ${units} convolution filters (${k}×${k} weights) as a tile`;
+      if (secondConv) {
+        const [name2, [k2, , C, O]] = secondConv;
+        drawTiles($('tiles2'), value(name2), C * O, { side: k2, cols: O });
+        $('tiles2-title').textContent = `Second layer: each of its ${O} filters (a column) over each of the ${C} first-layer channels (a row), ${k2}×${k2} weights`;
+      }
+    } else if (firstDense) {
+      const [name, [, units]] = firstDense;
+      drawTiles(tiles, value(name), units, { cols: units > 128 ? 32 : 16 });
+      tiles.dataset.kind = 'units';
+      $('tiles-title').textContent = `First layer: each hidden unit's 784 input weights as a 28×28 tile`;
     }
     const name = $('matrix-select').value;
     if (name && s.weights[name]) {
-      const [rows, cols] = s.shapes[name];
+      const shape = s.shapes[name];
+      // A conv filter bank [kH, kW, C, O] is, in memory, the [kH·kW·C, O] matrix the convolution's GEMM uses.
+      const conv = shape.length === 4;
+      const rows = conv ? shape[0] * shape[1] * shape[2] : shape[0];
+      const cols = conv ? shape[3] : shape[1];
       const m = value(name);
       const { transposed } = drawMatrix($('matrix'), m, rows, cols, { width: 560 });
-      $('matrix-caption').textContent = `${name}: ${rows}×${cols} ([in, out])` +
-        (transposed ? ` — shown transposed: one row per output unit (${cols}), one column per input (${rows})` : '') +
+      const what = conv ? `${shape.join('×')} filters (HWIO) as a ${rows}×${cols} matrix ([kH·kW·in, out])` : `${rows}×${cols} ([in, out])`;
+      $('matrix-caption').textContent = `${name}: ${what}` +
+        (transposed ? ` — shown transposed: one row per output ${conv ? 'channel' : 'unit'} (${cols}), one column per input (${rows})` : '') +
         (delta ? ' — change since the start of training' : '');
       drawHistogram($('histogram'), s.weights[name], { ghost: this.initial?.weights[name] ?? null });
       const st = stats(s.weights[name]);
@@ -464,15 +532,23 @@ class Playground {
       out.dataset.digit = '';
       state.prediction = null;
       drawBars($('probs'), new Array(10).fill(0), labels);
+      if (this.spec?.featureLayer) drawTiles($('features'), new Float32Array(784 * 8), 8, { cols: 8, scale: 1 });
       return;
     }
     const { wg } = this;
-    const probs = wg.tidy(() => wg.softmax(wg.predict(this.model, wg.tensor(x, [1, 784])), -1).data());
+    const input = [1, ...this.spec.input];
+    const probs = wg.tidy(() => wg.softmax(wg.predict(this.model, wg.tensor(x, input)), -1).data());
+    if (this.spec.featureLayer) {
+      // What the first convolution (after its ReLU) makes of the drawing: one 28×28 map per filter.
+      const maps = wg.tidy(() => wg.captureFeatures(this.model, wg.tensor(x, input), [this.spec.featureLayer]).get(this.spec.featureLayer).data());
+      const channels = maps.length / 784;
+      drawTiles($('features'), maps, channels, { cols: channels });
+    }
     let best = 0;
     for (let i = 1; i < 10; i++) if (probs[i] > probs[best]) best = i;
     out.textContent = String(best);
     out.dataset.digit = String(best);
-    state.prediction = { digit: best, probs: Array.from(probs) };
+    state.prediction = { digit: best, probs: Array.from(probs), model: state.model };
     drawBars($('probs'), Array.from(probs), labels, { highlight: best });
   }
 

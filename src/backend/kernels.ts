@@ -138,6 +138,24 @@ export const KERNEL_SIGNATURES = {
     'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
     'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
   ],
+  // rnn.ts: fused recurrent cells, n rows of `hidden` units; y has row stride ldy (0 = no y); mask int32 [n] or 0
+  // (h, c, tc, y, act, gates, bias, hPrev, cPrev, mask, n, hidden, ldy)
+  lstm_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // (dgates, dh, dc, dy, act, tc, cPrev, mask, n, hidden, ldy); dh, dc in/out
+  lstm_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // (h, y, act, gx, gh, bih, bhh, hPrev, mask, n, hidden, ldy)
+  gru_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // (dgx, dgh, dh, dy, act, hPrev, mask, n, hidden, ldy); dh in/out
+  gru_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
+  // (h, y, pre, bias, hPrev, mask, n, hidden, ldy, relu)
+  rnn_cell_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
+  // (dpre, dh, dy, h, mask, n, hidden, ldy, relu); dh in/out
+  rnn_cell_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
+  // (dst, b, k, n, ldb, transB): op(B) [k, n] → 8-column panels, ceil(n/8)·8·k floats
+  rnn_pack_weights: ['ptr', 'ptr', 'i32', 'i32', 'i32', 'i32'],
+  // (c, a, bp, ws, m, n, k, lda, ldc, transA, beta): C = op(A)·op(B) + beta·C, op(B) packed by
+  // rnn_pack_weights, ws: ceil(m/4)·4·k floats of scratch
+  rnn_matmul_packed: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32'],
 } as const satisfies Record<string, readonly ArgKind[]>;
 
 export type KernelName = keyof typeof KERNEL_SIGNATURES;

@@ -46,6 +46,12 @@ export function registeredModules(): string[] {
   return [...byName.keys()].sort();
 }
 
+/** The name a module class is registered under, or undefined (e.g. to check that every layer class is registered). */
+export function registeredName(ctor: abstract new (...args: never[]) => Module): string | undefined {
+  registerBuiltins();
+  return byCtor.get(ctor);
+}
+
 /** The description of `m` (recursively for containers). */
 export function describeModule(m: Module): ModuleSpec {
   registerBuiltins();

@@ -152,6 +152,8 @@ export class TransformerEncoderLayer extends Module {
   readonly dropout1: Dropout;
   readonly dropout2: Dropout;
   readonly normFirst: boolean;
+  /** The feed-forward activation's name (the constructor option). */
+  readonly activation: TransformerActivation;
   /** @internal The feed-forward activation function. */
   readonly act: (x: Tensor) => Tensor;
 
@@ -172,6 +174,7 @@ export class TransformerEncoderLayer extends Module {
     this.dropout1 = new Dropout(o.dropout);
     this.dropout2 = new Dropout(o.dropout);
     this.normFirst = o.normFirst;
+    this.activation = o.activation;
     this.act = ACT_FN[o.activation];
   }
 
@@ -239,6 +242,8 @@ export class TransformerDecoderLayer extends Module {
   readonly dropout2: Dropout;
   readonly dropout3: Dropout | undefined;
   readonly normFirst: boolean;
+  /** The feed-forward activation's name (the constructor option). */
+  readonly activation: TransformerActivation;
   /** @internal The feed-forward activation function. */
   readonly act: (x: Tensor) => Tensor;
 
@@ -262,6 +267,7 @@ export class TransformerDecoderLayer extends Module {
     this.dropout2 = new Dropout(o.dropout);
     this.dropout3 = cross ? new Dropout(o.dropout) : undefined;
     this.normFirst = o.normFirst;
+    this.activation = o.activation;
     this.act = ACT_FN[o.activation];
   }
 

@@ -20,3 +20,4 @@ export { maxPool2d, avgPool2d, globalAvgPool2d, POOL_DEFAULTS, type Pool2dOption
 export { batchNorm, BATCHNORM_DEFAULTS, type BatchNormOptions } from './batchnorm.js';
 export * from './layernorm.js';
 export * from './attention.js';
+export * from './rnn.js';

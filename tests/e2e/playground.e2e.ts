@@ -2,23 +2,25 @@
  * The playground in headless Chromium: it loads with a wasm backend and no
  * configuration, trains in its worker while the page's own timer keeps
  * firing, the loss goes down, weights stream into the heatmaps, pause/stop
- * work, a drawn digit gets a prediction, the benchmark charts wasm against
- * js, and bad environments (a CSP that blocks WebAssembly, no Worker, no
- * WebAssembly) get a visible message instead of a blank page.
+ * work, a drawn digit gets a prediction, the CNN option trains on NHWC
+ * images with its filters drawn as 3×3 tiles, the transformer panel draws
+ * the real MultiHeadAttention's per-head maps and learns to look one token
+ * back, the benchmark charts wasm against js, and bad environments (a CSP
+ * that blocks WebAssembly, no Worker, no WebAssembly) get a visible message
+ * instead of a blank page.
  *
  * Timing assertions are about trends with generous margins: CI machines are
  * small and shared.
  */
-import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, mean, root, screenshot, serve, watchConsole, type Server } from './helpers.js';
+import { launch, mean, screenshot, serve, watchConsole, type Server } from './helpers.js';
 
 let browser: Browser;
 let server: Server;
 
 beforeAll(async () => {
-  server = await serve({ mounts: { '/__e2e__/': path.join(root, 'tests', 'e2e', 'pages') } });
+  server = await serve();
   browser = await launch();
 });
 
@@ -30,8 +32,9 @@ afterAll(async () => {
 type PlaygroundState = {
   ready: boolean; pageBackend: string; workerBackend: string | null; training: boolean; paused: boolean; step: number;
   losses: number[]; snapshots: number; warnings: { code: string; message: string; where: string }[];
-  prediction: { digit: number; probs: number[] } | null; heartbeat: { ticks: number; maxGapMs: number }; errors: string[];
-  bench?: { group: string; backend: string; value: number }[];
+  prediction: { digit: number; probs: number[]; model: string } | null; heartbeat: { ticks: number; maxGapMs: number }; errors: string[];
+  bench?: { group: string; backend: string; value: number }[]; model: string;
+  transformer: { heads: number; steps: number; loss: number; losses: number[]; previousToken: number[]; renders: number; backend: string };
 };
 const pg = (page: Page) => page.evaluate(() => (window as unknown as { playground: PlaygroundState }).playground);
 
@@ -173,6 +176,14 @@ describe('playground', () => {
       await expect.poll(() => page.locator('#backend-badge').getAttribute('data-backend')).toBe('js');
       await page.click('#stop-btn');
       await expect.poll(async () => (await pg(page)).training, { timeout: 30_000 }).toBe(false);
+      // The transformer panel (which trains on the page's thread) follows the page to js, weights and all.
+      const tfRoot = page.locator('#transformer-root');
+      await tfRoot.locator('button.tf-train').click();
+      await expect.poll(async () => (await pg(page)).transformer.steps, { timeout: 60_000 }).toBeGreaterThan(20);
+      expect((await pg(page)).transformer.backend).toBe('js');
+      await tfRoot.locator('button.tf-train').click(); // Stop
+      await expect.poll(() => tfRoot.getAttribute('data-training')).toBe('false');
+      expect((await pg(page)).errors).toEqual([]);
     } finally {
       await page.close();
     }
@@ -234,42 +245,145 @@ describe('playground', () => {
   });
 });
 
-describe('transformer panel', () => {
-  test('says the attention layers are coming when wasmgrad has no MultiHeadAttention', async () => {
-    const { page } = await open();
+/** A canvas's pixels as a data URL (to tell whether a redraw changed it). */
+const canvasUrl = (page: Page, selector: string) =>
+  page.evaluate((s) => (document.querySelector(s) as HTMLCanvasElement).toDataURL(), selector);
+
+/** Share of a canvas's pixels that are coloured (red or blue, not white or grey). */
+const inkShare = (page: Page, selector: string) =>
+  page.evaluate((s) => {
+    const c = document.querySelector(s) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let coloured = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 40) coloured++;
+    return coloured / (d.length / 4);
+  }, selector);
+
+describe('CNN option', () => {
+  test('trains a CNN on NHWC digits in the worker: loss falls, its 3×3 filters stream as tiles, a drawn digit is classified', async () => {
+    const { page, log } = await open();
     try {
       await waitReady(page);
-      // (a string: vitest would rewrite a dynamic import inside a function)
-      const hasMha = await page.evaluate("import('/dist/wasmgrad.browser.js').then((m) => 'MultiHeadAttention' in m)");
-      const root = page.locator('#transformer-root');
-      if (hasMha) {
-        await expect.poll(() => root.getAttribute('data-state')).toBe('ready');
-      } else {
-        await expect.poll(() => page.locator('#transformer-root [data-state=coming]').textContent()).toMatch(/Coming with the attention layers/);
-      }
+      await page.selectOption('#model-select', 'cnn');
+      await expect.poll(() => page.locator('#tiles').getAttribute('data-kind')).toBe('filters');
+      expect((await pg(page)).model).toBe('cnn');
+      expect(await page.locator('#tiles-title').textContent()).toMatch(/8 convolution filters \(3×3 weights\)/);
+      expect(await page.locator('#tiles2-box').isVisible()).toBe(true);
+      // 8 tiles of 3×3 in a row with 1-pixel gaps; the second layer as 8 channel rows × 16 filter columns.
+      expect(await page.evaluate(() => [(document.getElementById('tiles') as HTMLCanvasElement).width, (document.getElementById('tiles') as HTMLCanvasElement).height])).toEqual([33, 5]);
+      expect(await page.evaluate(() => [(document.getElementById('tiles2') as HTMLCanvasElement).width, (document.getElementById('tiles2') as HTMLCanvasElement).height])).toEqual([65, 33]);
+      const options = await page.locator('#matrix-select option').allTextContents();
+      expect(options).toEqual(['0.weight [3×3×1×8] filters', '3.weight [3×3×8×16] filters', '7.weight [784×10]']);
+      const filtersBefore = await canvasUrl(page, '#tiles');
+
+      await page.selectOption('#epochs-select', '50');
+      await page.click('#train-btn');
+      await page.waitForFunction(() => (window as unknown as { playground: PlaygroundState }).playground.step >= 5, null, { timeout: 90_000 });
+      await page.waitForTimeout(3000);
+      // Enough steps for a trend (and for the drawn digit below), however slow the machine.
+      await expect.poll(async () => (await pg(page)).losses.length, { timeout: 120_000, interval: 500 }).toBeGreaterThanOrEqual(250);
+      const s = await pg(page);
+      expect(s.workerBackend).toMatch(/^wasm-/);
+      expect(s.training).toBe(true);
+      const first = mean(s.losses.slice(0, 20));
+      const last = mean(s.losses.slice(-20));
+      expect(first).toBeGreaterThan(1.5); // ≈ ln 10 untrained
+      expect(last).toBeLessThan(first * 0.5);
+      expect(s.snapshots).toBeGreaterThanOrEqual(3);
+      // The filter tiles are redrawn from the streamed weights.
+      expect(await canvasUrl(page, '#tiles')).not.toBe(filtersBefore);
+      expect(await inkShare(page, '#tiles')).toBeGreaterThan(0.3);
+      expect(await page.locator('#status').textContent()).toMatch(/step \d+ · loss \d/);
+
+      await page.click('#stop-btn');
+      await expect.poll(async () => (await pg(page)).training, { timeout: 30_000 }).toBe(false);
+      await expect.poll(() => page.locator('#status').textContent()).toMatch(/^Stopped after \d+ steps on wasm-/);
+
+      // Draw a "1": the page's copy of the CNN classifies the [1,28,28,1] image, and shows its 8 feature maps.
+      await drawOne(page);
+      await expect.poll(() => page.locator('#prediction').getAttribute('data-digit'), { timeout: 10_000 }).toMatch(/^[0-9]$/);
+      const pred = (await pg(page)).prediction!;
+      expect(pred.model).toBe('cnn');
+      expect(pred.probs).toHaveLength(10);
+      expect(mean(pred.probs) * 10).toBeCloseTo(1, 4);
+      // A vertical stroke is the easiest digit there is; ≥ 250 steps of this CNN get it (≈ 95% validation accuracy).
+      expect(pred.digit).toBe(1);
+      expect(await page.locator('#features-box').isVisible()).toBe(true);
+      expect(await inkShare(page, '#features')).toBeGreaterThan(0.02);
+      console.log(`CNN: ${s.losses.length} steps, loss ${first.toFixed(3)} → ${last.toFixed(3)}, ` +
+        `drawn "1" predicted as ${pred.digit} (${(pred.probs[pred.digit] * 100).toFixed(0)}%)`);
+      await screenshot(page, 'playground-cnn');
+      await screenshot(page, 'playground-cnn-weights', { selector: '#weights-panel' });
+      expect(log.errors).toEqual([]);
+      expect((await pg(page)).errors).toEqual([]);
     } finally {
       await page.close();
     }
   });
+});
 
-  test('against the expected MultiHeadAttention API (a reference shim): maps per head, WQ/WK/WV, and training changes them', async () => {
-    const { page, log } = await open('__e2e__/transformer.html');
+describe('transformer panel', () => {
+  test('draws the real MultiHeadAttention: a map per head, WQ/WK/WV/WO and per-head slices; training makes it look one token back', async () => {
+    const { page, log } = await open();
     try {
-      await page.waitForFunction(() => (window as unknown as { __panel?: string }).__panel !== undefined, null, { timeout: 60_000 });
-      expect(await page.evaluate(() => (window as unknown as { __panel: string }).__panel), log.errors.join('\n')).toBe('mounted');
-      const root = page.locator('#root');
+      await waitReady(page);
+      // (a string: vitest would rewrite a dynamic import inside a function)
+      expect(await page.evaluate("import('/dist/wasmgrad.browser.js').then((m) => typeof m.MultiHeadAttention)")).toBe('function');
+      const root = page.locator('#transformer-root');
       await expect.poll(() => root.getAttribute('data-state')).toBe('ready');
-      expect(await root.locator('.tf-row').first().locator('canvas').count()).toBe(2); // 2 heads
-      expect(await root.locator('.tf-row').nth(1).locator('canvas').count()).toBe(3); // WQ, WK, WV
-      const mapBefore = await page.evaluate(() => (document.querySelector('#root .tf-row canvas') as HTMLCanvasElement).toDataURL());
-      await root.locator('button').click();
-      await expect.poll(async () => (await root.locator('.caption').textContent()) ?? '', { timeout: 60_000 }).toMatch(/step 300 /);
-      const loss = Number((await root.locator('.caption').textContent())!.match(/loss ([\d.]+)/)![1]);
-      expect(loss).toBeLessThan(Math.log(16) * 0.8); // learned something about the previous token
-      const mapAfter = await page.evaluate(() => (document.querySelector('#root .tf-row canvas') as HTMLCanvasElement).toDataURL());
-      expect(mapAfter).not.toBe(mapBefore);
-      await screenshot(page, 'transformer-panel-shim');
+      const tf = async () => (await pg(page)).transformer;
+      const t0 = await tf();
+      expect(t0.heads).toBe(2);
+      expect(t0.steps).toBe(0);
+      // 7 words, 2 heads: the layer returned [1, 2, 7, 7] weights and each head got a map.
+      expect(await root.locator('.tf-maps canvas').count()).toBe(2);
+      expect(t0.previousToken).toHaveLength(2);
+      expect(await root.locator('.tf-mats canvas').count()).toBe(4); // WQ, WK, WV, WO
+      expect(await root.locator('.tf-heads canvas').count()).toBe(8); // per head: WQ_h, WK_h, WV_h, WQ_h·WK_hᵀ
+      // Weights from the layer (a share in (0, 1) per head), and heatmaps with colour in them.
+      for (const p of t0.previousToken) expect(p > 0 && p < 1).toBe(true);
+      expect(await inkShare(page, '#transformer-root .tf-mats canvas')).toBeGreaterThan(0.3);
+      const mapBefore = await canvasUrl(page, '#transformer-root .tf-maps canvas');
+      const wqBefore = await canvasUrl(page, '#transformer-root .tf-mats canvas');
+      await screenshot(page, 'transformer-panel-untrained', { selector: '#attention-panel' });
+
+      await root.locator('button.tf-train').click();
+      await expect.poll(async () => (await tf()).steps, { timeout: 120_000, interval: 250 }).toBe(300);
+      await expect.poll(() => root.getAttribute('data-training'), { timeout: 10_000 }).toBe('false');
+      const t1 = await tf();
+      const first = mean(t1.losses.slice(0, 20));
+      const last = mean(t1.losses.slice(-20));
+      expect(first).toBeGreaterThan(2.3); // ≈ ln 16: guessing
+      expect(last).toBeLessThan(Math.log(16) * 0.3); // it fetches the previous token
+      // It learned to attend one back: the best head puts far more weight on the previous word than before.
+      const best = (xs: number[]) => Math.max(...xs);
+      expect(best(t1.previousToken)).toBeGreaterThan(0.4);
+      expect(best(t1.previousToken)).toBeGreaterThan(best(t0.previousToken) + 0.2);
+      expect(await canvasUrl(page, '#transformer-root .tf-maps canvas')).not.toBe(mapBefore);
+      expect(await canvasUrl(page, '#transformer-root .tf-mats canvas')).not.toBe(wqBefore);
+      expect(await root.locator('.tf-status-text').textContent()).toMatch(/^step 300 · loss \d/);
+      console.log(`transformer panel: loss ${first.toFixed(3)} → ${last.toFixed(3)}, attention on the previous word ` +
+        `${t0.previousToken.map((p) => p.toFixed(2)).join('/')} → ${t1.previousToken.map((p) => p.toFixed(2)).join('/')}`);
+      await screenshot(page, 'transformer-panel', { selector: '#attention-panel' });
+
+      // The layer's own head averaging (averageWeights): one map.
+      await root.locator('select[aria-label="attention maps"]').selectOption('average');
+      await expect.poll(() => root.locator('.tf-maps canvas').count()).toBe(1);
+      expect((await tf()).previousToken).toHaveLength(1);
+      // 4 heads: a new layer, 4 maps, 4 × 4 slices of 16×4.
+      await root.locator('select[aria-label="attention maps"]').selectOption('heads');
+      await root.locator('select[aria-label="attention heads"]').selectOption('4');
+      await expect.poll(() => root.locator('.tf-maps canvas').count()).toBe(4);
+      expect(await root.locator('.tf-heads canvas').count()).toBe(16);
+      expect(await page.evaluate(() => (document.querySelector('#transformer-root .tf-heads canvas') as HTMLCanvasElement).width)).toBe(4 * 7);
+      const t2 = await tf();
+      expect(t2.heads).toBe(4);
+      expect(t2.steps).toBe(0);
+      // A shorter sentence redraws smaller maps.
+      await root.locator('input[aria-label="input sentence"]').fill('one two three');
+      await expect.poll(async () => (await tf()).previousToken.length).toBe(4);
       expect(log.errors).toEqual([]);
+      expect((await pg(page)).errors).toEqual([]);
     } finally {
       await page.close();
     }

@@ -20,6 +20,7 @@ import { poolKernels } from './pool.js';
 import { batchnormKernels } from './batchnorm.js';
 import { layernormKernels } from './layernorm.js';
 import { attentionKernels } from './attention.js';
+import { rnnKernels } from './rnn.js';
 
 export function createJsKernels(heap: Heap): Kernels {
   return {
@@ -38,6 +39,7 @@ export function createJsKernels(heap: Heap): Kernels {
     ...batchnormKernels(heap),
     ...layernormKernels(heap),
     ...attentionKernels(heap),
+    ...rnnKernels(heap),
   };
 }
 
