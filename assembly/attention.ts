@@ -59,6 +59,7 @@
 // backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
 
 import { vexp, vlog, vmadd, vsplat } from "./vmath";
+import { keyedHash, dropoutKey, vmix } from "./hash";
 
 const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
 const NK: i32 = 8; // keys per packed panel
@@ -114,29 +115,11 @@ function layout(ws: usize, Tk: i32, D: i32): void {
   OT = p;
 }
 
-// ─── dropout hash (the same as dropout.ts) ──────────────────────────────────
-
-@inline function mix(x: u32): u32 {
-  x ^= x >> 16;
-  x *= 0x7feb352d;
-  x ^= x >> 15;
-  x *= 0x846ca68b;
-  x ^= x >> 16;
-  return x;
-}
-
-@inline function vmix(x: v128): v128 {
-  x = v128.xor(x, i32x4.shr_u(x, 16));
-  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
-  x = v128.xor(x, i32x4.shr_u(x, 15));
-  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
-  x = v128.xor(x, i32x4.shr_u(x, 16));
-  return x;
-}
+// ─── dropout (the hash of hash.ts, as dropout.ts uses it) ─────────────────
 
 // keep/(1 − p) or 0 for flat index `idx` (one lane) and idx..idx+3 (vector).
 @inline function keepScale(key: u32, thr: u32, scale: f32, idx: u32): f32 {
-  return mix(mix(idx + key) ^ key) >= thr ? scale : 0;
+  return keyedHash(key, idx) >= thr ? scale : 0;
 }
 
 @inline function vkeepScale(key: u32, thr: u32, scale: f32, idx: u32): v128 {
@@ -472,7 +455,7 @@ export function attention_fwd(
   const HD = H * D;
   const off = Tk - Tq;
   const dropping = dropP > 0;
-  const key = mix(<u32>seed ^ 0x9e3779b9);
+  const key = dropoutKey(<u32>seed);
   const thr = <u32>(<f64>dropP * 4294967296.0);
   const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
   for (let b = 0; b < B; b++) {
@@ -697,7 +680,7 @@ export function attention_bwd(
   const off = Tk - Tq;
   const dropping = dropP > 0;
   const hasMask = mask != 0;
-  const key = mix(<u32>seed ^ 0x9e3779b9);
+  const key = dropoutKey(<u32>seed);
   const thr = <u32>(<f64>dropP * 4294967296.0);
   const dscale = <f32>(1.0 / (1.0 - <f64>dropP));
   // With D a multiple of 8, rows of K, Q and dO are read in place (no padded copies).

@@ -2,10 +2,7 @@
 // hash(seed, i) ≥ p·2³², and kept elements are scaled by 1/(1 − p), so the
 // expected value of every element is unchanged.
 //
-//   key  = mix(seed ^ 0x9e3779b9)
-//   h(i) = mix(mix(i + key) ^ key)            (u32 arithmetic, wrapping)
-//   mix  = "lowbias32" (C. Wellons, hash-prospector): x ^= x>>16; x *= 0x7feb352d;
-//          x ^= x>>15; x *= 0x846ca68b; x ^= x>>16
+//   key = mix(seed ^ 0x9e3779b9),  h(i) = mix(mix(i + key) ^ key)   (hash.ts)
 //
 // No state: the mask depends only on (seed, i), so the SIMD body, the scalar
 // tail and the js backend (src/backend/js/dropout.ts, the same integer ops
@@ -14,32 +11,7 @@
 // mask[i] = 1/(1 − p) or 0 (float32), saved for the backward: dx = dy·mask
 // (mul_f32). out = x·mask.
 
-@inline function mix(x: u32): u32 {
-  x ^= x >> 16;
-  x *= 0x7feb352d;
-  x ^= x >> 15;
-  x *= 0x846ca68b;
-  x ^= x >> 16;
-  return x;
-}
-
-@inline function vmix(x: v128): v128 {
-  x = v128.xor(x, i32x4.shr_u(x, 16));
-  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
-  x = v128.xor(x, i32x4.shr_u(x, 15));
-  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
-  x = v128.xor(x, i32x4.shr_u(x, 16));
-  return x;
-}
-
-// The per-call key and the per-element hash (mirrored by the js backend).
-@inline function dropoutKey(seed: u32): u32 {
-  return mix(seed ^ 0x9e3779b9);
-}
-
-@inline function dropoutHash(key: u32, i: u32): u32 {
-  return mix(mix(i + key) ^ key);
-}
+import { keyedHash, dropoutKey, vmix } from "./hash";
 
 /** out = x·mask, mask = hash(seed, i) ≥ p·2³² ? 1/(1 − p) : 0, for 0 ≤ p < 1. */
 export function dropout_fwd(out: usize, mask: usize, x: usize, n: i32, p: f32, seed: i32): void {
@@ -61,7 +33,7 @@ export function dropout_fwd(out: usize, mask: usize, x: usize, n: i32, p: f32, s
     idx = i32x4.add(idx, four);
   }
   for (; i < bytes; i += 4) {
-    const m: f32 = dropoutHash(key, <u32>(i >> 2)) >= threshold ? scale : 0;
+    const m: f32 = keyedHash(key, <u32>(i >> 2)) >= threshold ? scale : 0;
     store<f32>(mask + i, m);
     store<f32>(out + i, load<f32>(x + i) * m);
   }

@@ -8,16 +8,7 @@
  */
 
 import type { Heap } from '../heap.js';
-
-/** "lowbias32" (C. Wellons), as in dropout.ts. */
-function mix(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
+import { dropoutKey, keyedHash } from './hash.js';
 
 export function attentionKernels(h: Heap) {
   let row = new Float64Array(0); // scores → probabilities of one query row
@@ -45,7 +36,7 @@ export function attentionKernels(h: Heap) {
       const p = Math.fround(dropP);
       const thr = Math.floor(p * 4294967296);
       const dscale = Math.fround(1 / (1 - p));
-      const key = mix((seed ^ 0x9e3779b9) >>> 0);
+      const key = dropoutKey(seed);
       const HD = H * D, off = Tk - Tq;
       const qi = q >>> 2, ki = k >>> 2, vi = v >>> 2, oi = out >>> 2, mi = mask >>> 2, pi = probs >>> 2;
       const o = new Float64Array(D);
@@ -89,7 +80,7 @@ export function attentionKernels(h: Heap) {
             const idx0 = (bh * Tq + i) * Tk;
             for (let j = 0; j < kEnd; j++) {
               let w = S[j];
-              if (p > 0) w *= mix((mix((idx0 + j + key) >>> 0) ^ key) >>> 0) >= thr ? dscale : 0;
+              if (p > 0) w *= keyedHash(key, idx0 + j) >= thr ? dscale : 0;
               if (w === 0) continue;
               const vr = vb + j * ldkv;
               for (let d = 0; d < D; d++) o[d] += w * F[vr + d];
@@ -113,7 +104,7 @@ export function attentionKernels(h: Heap) {
       const p = Math.fround(dropP);
       const thr = Math.floor(p * 4294967296);
       const dscale = Math.fround(1 / (1 - p));
-      const key = mix((seed ^ 0x9e3779b9) >>> 0);
+      const key = dropoutKey(seed);
       const HD = H * D, off = Tk - Tq, dvOff = Tk * D;
       const qi = q >>> 2, ki = k >>> 2, vi = v >>> 2, oi = out >>> 2, gi = dout >>> 2, mi = mask >>> 2;
       const dqi = dq >>> 2, dki = dk >>> 2, dvi = dv >>> 2, dmi = dmask >>> 2;
@@ -145,7 +136,7 @@ export function attentionKernels(h: Heap) {
               const pj = probs !== 0 ? F[(probs >>> 2) + idx0 + j] : Math.exp(s - L);
               let pd = pj;
               if (p > 0) {
-                const ks = mix((mix((idx0 + j + key) >>> 0) ^ key) >>> 0) >= thr ? dscale : 0;
+                const ks = keyedHash(key, idx0 + j) >= thr ? dscale : 0;
                 pd *= ks;
                 dp *= ks;
               }

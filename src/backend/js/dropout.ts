@@ -9,22 +9,7 @@
  */
 
 import type { Heap } from '../heap.js';
-
-/** "lowbias32" (C. Wellons, hash-prospector), on u32. */
-function mix(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-
-/** The hash of element i under `seed` (u32), as both backends compute it. */
-export function dropoutHash(seed: number, i: number): number {
-  const key = mix((seed ^ 0x9e3779b9) >>> 0);
-  return mix((mix((i + key) >>> 0) ^ key) >>> 0);
-}
+import { dropoutKey, keyedHash } from './hash.js';
 
 export function dropoutKernels(h: Heap) {
   return {
@@ -33,9 +18,9 @@ export function dropoutKernels(h: Heap) {
       const pf = Math.fround(p);
       const threshold = Math.floor(pf * 4294967296);
       const scale = Math.fround(1 / (1 - pf));
-      const key = mix((seed ^ 0x9e3779b9) >>> 0);
+      const key = dropoutKey(seed);
       for (let i = 0; i < n; i++) {
-        const hv = mix((mix((i + key) >>> 0) ^ key) >>> 0);
+        const hv = keyedHash(key, i);
         const m = hv >= threshold ? scale : 0;
         F[mi + i] = m;
         F[o + i] = F[xi + i] * m;
