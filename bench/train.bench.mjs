@@ -1,6 +1,8 @@
 // npm run bench:train — training throughput of wasmgrad on each backend,
-// single thread. Each case is a file in bench/train/ exporting
-//   { name, unit ('samples/s' | 'sequences/s'), batch, setup(backend) → { step(), dispose() } }
+// single thread. Each case is a file in bench/train/ exporting a classifier
+//   { name, unit ('samples/s' | 'sequences/s'), batch, input (shape of one sample), classes, model() → Module }
+// trained here with softmax cross-entropy and Adam (lr 1e-3) on one resident
+// batch of synthetic data (throughput does not depend on the values).
 // Backends run interleaved (A B C A B C …) after a warm-up; each cell is the
 // median of several timed rounds. Heap bytes are checked flat across rounds
 // (no leak). Prints a Markdown table; writes bench/results/train.json.
@@ -8,7 +10,9 @@
 //   node --experimental-wasm-relaxed-simd bench/train.bench.mjs [--quick] [case-name …]
 import fs from 'node:fs';
 import path from 'node:path';
-import { availableBackends, loadBackend, setBackend } from '../dist/wasmgrad.node.js';
+import {
+  Adam, availableBackends, backward, crossEntropy, loadBackend, seed, setBackend, tensor, tidy,
+} from '../dist/wasmgrad.node.js';
 import { environment, markdownTable, root, stats } from './common.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -22,6 +26,32 @@ for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
   const c = (await import(path.join(dir, f))).default;
   if (only.length === 0 || only.includes(c.name)) cases.push(c);
 }
+/** One training step of case `c` on backend `be`: forward, loss, backward, Adam. */
+function setup(c, be) {
+  seed(1);
+  const model = c.model();
+  const opt = new Adam(model.parameters(), { lr: 1e-3 });
+  const size = c.input.reduce((a, b) => a * b, 1);
+  const x = tensor(Float32Array.from({ length: c.batch * size }, (_, i) => ((i * 7919) % 256) / 255), [c.batch, ...c.input], { backend: be });
+  const y = tensor(Int32Array.from({ length: c.batch }, (_, i) => i % c.classes), [c.batch], { dtype: 'int32', backend: be });
+  return {
+    step() {
+      tidy(() => {
+        const loss = crossEntropy(model.forward(x), y);
+        opt.zeroGrad();
+        backward(loss);
+        opt.step();
+      });
+    },
+    dispose() {
+      model.dispose();
+      opt.dispose();
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
 const names = availableBackends();
 const backends = await Promise.all(names.map((n) => loadBackend(n)));
 
@@ -30,7 +60,7 @@ const results = [];
 for (const c of cases) {
   const runs = backends.map((be) => {
     setBackend(be);
-    const r = c.setup(be);
+    const r = setup(c, be);
     // Warm-up: tier the kernels up, fill the allocator's free lists.
     const t0 = performance.now();
     let warm = 0;

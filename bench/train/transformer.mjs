@@ -5,9 +5,7 @@
 // model as the cross-library suite's "train transformer T32 d64 h4 ffn128"
 // (inputs are features, so the first layer's input needs no gradient), on
 // random data (throughput does not depend on the values).
-import {
-  Adam, add, backward, crossEntropy, Linear, mean, Module, parameter, seed, tensor, tidy, TransformerEncoderLayer,
-} from '../../dist/wasmgrad.node.js';
+import { add, Linear, mean, Module, parameter, tensor, TransformerEncoderLayer } from '../../dist/wasmgrad.node.js';
 
 const BATCH = 32, T = 32, IN = 16, D = 64, HEADS = 4, FFN = 128, CLASSES = 10;
 
@@ -29,27 +27,7 @@ export default {
   name: 'transformer-T32-d64-h4-ffn128',
   unit: 'sequences/s',
   batch: BATCH,
-  setup(be) {
-    seed(1);
-    const model = new EncoderClassifier();
-    const opt = new Adam(model.parameters(), { lr: 1e-3 });
-    const x = tensor(Float32Array.from({ length: BATCH * T * IN }, (_, i) => ((i * 7919) % 256) / 255), [BATCH, T, IN], { backend: be });
-    const y = tensor(Int32Array.from({ length: BATCH }, (_, i) => i % CLASSES), [BATCH], { dtype: 'int32', backend: be });
-    return {
-      step() {
-        tidy(() => {
-          const loss = crossEntropy(model.forward(x), y);
-          opt.zeroGrad();
-          backward(loss);
-          opt.step();
-        });
-      },
-      dispose() {
-        model.dispose();
-        opt.dispose();
-        x.dispose();
-        y.dispose();
-      },
-    };
-  },
+  input: [T, IN],
+  classes: CLASSES,
+  model: () => new EncoderClassifier(),
 };
