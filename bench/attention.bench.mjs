@@ -21,7 +21,7 @@ import {
   add, availableBackends, backward, loadBackend, matmul, mul, permute, scaledDotProductAttention, setBackend, softmax, tensor,
   tidy,
 } from '../dist/wasmgrad.node.js';
-import { environment, markdownTable, root, stats } from './common.mjs';
+import { environment, markdownTable, root, stats, randomUniform } from './common.mjs';
 
 const quick = process.argv.includes('--quick');
 const B = 1, H = 4, D = 64;
@@ -32,16 +32,6 @@ const JS_MAX_T = quick ? 256 : 512; // the js backend takes seconds per step bey
 
 const names = availableBackends();
 const backends = await Promise.all(names.map((n) => loadBackend(n)));
-
-function random(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    a[i] = (s / 4294967296 - 0.5) * 2;
-  }
-  return a;
-}
 
 function unfused(q, k, v, causalMask) {
   const h = (t) => permute(t, [0, 2, 1, 3]); // [B,T,H,D] → [B,H,T,D]
@@ -54,10 +44,10 @@ function unfused(q, k, v, causalMask) {
 function measure(be, T, kind, causal) {
   setBackend(be);
   const n = B * T * H * D;
-  const q = tensor(random(n, 1), [B, T, H, D], { requiresGrad: true });
-  const k = tensor(random(n, 2), [B, T, H, D], { requiresGrad: true });
-  const v = tensor(random(n, 3), [B, T, H, D], { requiresGrad: true });
-  const g = tensor(random(n, 4), [B, T, H, D]);
+  const q = tensor(randomUniform(n, 1, 2), [B, T, H, D], { requiresGrad: true });
+  const k = tensor(randomUniform(n, 2, 2), [B, T, H, D], { requiresGrad: true });
+  const v = tensor(randomUniform(n, 3, 2), [B, T, H, D], { requiresGrad: true });
+  const g = tensor(randomUniform(n, 4, 2), [B, T, H, D]);
   let mask = null;
   if (kind === 'unfused' && causal) {
     const m = new Float32Array(T * T);

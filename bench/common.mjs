@@ -59,3 +59,14 @@ export function markdownTable(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+/** Deterministic uniform values in [-width/2, width/2) from an LCG seeded by `seed`: the same data in every contender and run. */
+export function randomUniform(n, seed, width = 1) {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 4294967296 - 0.5) * width;
+  }
+  return a;
+}

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { availableBackends, loadBackend, matmul, tensor, tidy } from '../dist/wasmgrad.node.js';
-import { environment, markdownTable, root, simdPeak, stats } from './common.mjs';
+import { environment, markdownTable, root, simdPeak, stats, randomUniform } from './common.mjs';
 
 const quick = process.argv.includes('--quick');
 // [label, m, n, k, transposeA, transposeB]: C[m,n] = op(A)·op(B), K = k.
@@ -34,23 +34,13 @@ const ROUND_MS = quick ? 8 : 20; // timed calls per backend per round
 const names = availableBackends();
 const backends = await Promise.all(names.map((n) => loadBackend(n)));
 
-function random(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    a[i] = s / 4294967296 - 0.5;
-  }
-  return a;
-}
-
 const rows = [];
 const results = [];
 for (const [label, m, n, k, transposeA = false, transposeB = false] of SHAPES) {
   const flops = 2 * m * n * k;
   const per = backends.map((be) => {
-    const a = tensor(random(m * k, 1), transposeA ? [k, m] : [m, k], { backend: be });
-    const b = tensor(random(k * n, 2), transposeB ? [n, k] : [k, n], { backend: be });
+    const a = tensor(randomUniform(m * k, 1), transposeA ? [k, m] : [m, k], { backend: be });
+    const b = tensor(randomUniform(k * n, 2), transposeB ? [n, k] : [k, n], { backend: be });
     const once = () => tidy(() => { matmul(a, b, { transposeA, transposeB }); });
     // Warm-up (tiers the kernel up to the optimizing compiler) and calibrate reps.
     const t0 = performance.now();

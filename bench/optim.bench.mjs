@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Adagrad, Adam, availableBackends, loadBackend, RMSprop, SGD, tensor } from '../dist/wasmgrad.node.js';
-import { environment, markdownTable, median, root } from './common.mjs';
+import { environment, markdownTable, median, root, randomUniform } from './common.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
@@ -21,18 +21,8 @@ const MIN_MS = quick ? 20 : 60;
 const names = availableBackends();
 const backends = await Promise.all(names.map((n) => loadBackend(n)));
 
-function random(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    a[i] = s / 4294967296 - 0.5;
-  }
-  return a;
-}
-
 function params(be, shapes) {
-  return shapes.map((s, i) => tensor(random(s.reduce((a, b) => a * b, 1), i + 1), s, { backend: be, requiresGrad: true }));
+  return shapes.map((s, i) => tensor(randomUniform(s.reduce((a, b) => a * b, 1), i + 1), s, { backend: be, requiresGrad: true }));
 }
 
 /** Median µs per call of fn, timing batches of at least MIN_MS. */

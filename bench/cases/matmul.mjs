@@ -3,6 +3,8 @@
 // Every contender multiplies the same two matrices every step (its own copy,
 // resident in its own memory), and frees the result.
 
+import { randomUniform } from '../common.mjs';
+
 export function matmulCases(quick) {
   const square = quick ? [64, 128, 256, 512] : [64, 128, 256, 512, 1024];
   return [
@@ -19,12 +21,4 @@ export function matmulCases(quick) {
 }
 
 /** Deterministic uniform values in [-0.5, 0.5) (an LCG: same data in every contender). */
-export function randomMatrix(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 4294967296 - 0.5;
-  }
-  return a;
-}
+export const randomMatrix = (n, seed) => randomUniform(n, seed);
