@@ -17,7 +17,16 @@
 // column with per-round ratios. cpu/wall is the worker's own
 // time.process_time over perf_counter. The worker sets
 // torch.set_num_threads(1) and set_num_interop_threads(1) at start, and is
-// spawned with OMP_NUM_THREADS=MKL_NUM_THREADS=1.
+// spawned with OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS and
+// BLIS_NUM_THREADS = 1; its OS thread count is recorded after every batch.
+//
+// BLAS: Debian's torch sends dense products (Linear, matmul, the LSTM's gate
+// GEMMs) to whatever libblas.so.3 the alternatives system selects; with only
+// libblas3 installed that is the netlib reference BLAS, ~25× slower than
+// OpenBLAS on a 256 matmul here. The environment block names the library the
+// worker mapped. To time PyTorch with OpenBLAS: apt-get install
+// libopenblas0-pthread (switches the alternative system-wide), or point only
+// the benchmark at it: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread.
 //
 // Same work as the other contenders: the weights are drawn here with
 // bench/cases/train.mjs's seeded Glorot-uniform, in wasmgrad's layouts, names
@@ -43,7 +52,9 @@ function startWorker(python, timeoutMs = 60000) {
     try {
       child = spawn(python, [WORKER], {
         stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' },
+        // One thread in every pool torch may reach: OpenMP (intra-op), MKL, and
+        // the BLAS behind libblas.so.3 (OpenBLAS/BLIS start their own threads).
+        env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', BLIS_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' },
       });
     } catch (e) {
       resolve({ error: `${python}: ${e.code ?? e.message}` });
@@ -178,12 +189,16 @@ function wasmgradParameters(spec) {
   throw new Error(`no PyTorch model for ${spec.model}`);
 }
 
-/** Initial values as wasmgrad's initGlorot makes them: Glorot for rank ≥ 2 (seed 1000 + index), zero biases, ones otherwise (LayerNorm γ). */
+/**
+ * Initial values as wasmgrad's initGlorot makes them: Glorot for rank ≥ 2
+ * (seed 1000 + index), ones for LayerNorm γ (rank 1, `….weight`), zeros for
+ * every other rank-1 parameter (biases, incl. `bias_ih_l0` and `bq`).
+ */
 function initialParameters(spec) {
   return wasmgradParameters(spec).map(([name, shape], i) => {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = shape.length >= 2 ? glorotUniform(size, ...fans(shape), 1000 + i)
-      : /(^|\.)bias$/.test(name) ? new Float32Array(size) : new Float32Array(size).fill(1);
+      : /(^|\.)weight$/.test(name) ? new Float32Array(size).fill(1) : new Float32Array(size);
     return { name, shape, data: b64(data) };
   });
 }
