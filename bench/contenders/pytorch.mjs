@@ -208,7 +208,7 @@ const TRAIN_NOTE = 'opt.zero_grad(set_to_none=True); F.cross_entropy(model(x), y
 
 /** The contender of one case (matmul or training). */
 export async function pytorchContender({ worker, info }, spec) {
-  if (!info.ok) return { name: NAME, status: 'skipped', reason: info.reason };
+  if (!info.ok) return { name: NAME, status: 'skipped', reason: info.reason.replace(/^skipped: /, '') };
   let setup;
   if (spec.group === 'matmul') {
     setup = { group: 'matmul', m: spec.m, k: spec.k, n: spec.n, a: b64(randomMatrix(spec.m * spec.k, 1)), b: b64(randomMatrix(spec.k * spec.n, 2)) };
