@@ -26,7 +26,7 @@
 // OpenBLAS on a 256 matmul here. The environment block names the library the
 // worker mapped. To time PyTorch with OpenBLAS: apt-get install
 // libopenblas0-pthread (switches the alternative system-wide), or point only
-// the benchmark at it: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread.
+// the benchmark at an unpacked copy with LD_LIBRARY_PATH (bench/README.md).
 //
 // Same work as the other contenders: the weights are drawn here with
 // bench/cases/train.mjs's seeded Glorot-uniform, in wasmgrad's layouts, names
