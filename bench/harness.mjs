@@ -13,11 +13,16 @@
 //                ratio alike, so it cancels; the table reports their median
 //
 // A contender is an object built by a contender module for one case:
-//   { name, status: 'ok', workPerStep, prepare?(), step(), peakBytes?(), liveBytes?(), dispose() }
+//   { name, status: 'ok', workPerStep, prepare?(), step(), runBatch?(reps), peakBytes?(), liveBytes?(), dispose() }
 // or { name, status: 'pending' | 'unsupported' | 'skipped', reason }.
 // `prepare()` runs untimed before every batch (switching TF.js's global
 // backend); `step()` may return a promise (ORT's run is async; TF.js's
 // trainOnBatch is async), and is then awaited inside the timed batch.
+// A contender that runs in another process times its batches there:
+// `runBatch(reps)` resolves to { ms, cpuPerWall } of `reps` steps measured in
+// that process (PyTorch: time.perf_counter and time.process_time in the
+// worker, so the IPC round trip is not charged), and replaces the loop below;
+// warm-up, interleaving and ratios are the same as for everyone else.
 // Each batch also measures process CPU time against wall time (a ratio well
 // above 1 means more than one thread was working) and, where the contender
 // can read its live bytes, how much they grew over the batch (a leak check:
@@ -31,6 +36,7 @@ export function summarize(xs) {
 
 async function batch(c, reps) {
   if (c.prepare) await c.prepare();
+  if (c.runBatch) return c.runBatch(reps);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) {

@@ -17,6 +17,7 @@ const COLORS = {
   'tfjs-wasm': '#e8772e',
   'tfjs-cpu': '#f5bd8c',
   'ort-wasm': '#3a9d5d',
+  'pytorch-cpu': '#8e44ad',
 };
 const color = (name) => COLORS[name] ?? '#999999';
 
@@ -41,6 +42,7 @@ const MATMUL_METHOD = [
     'show TF.js at its best. Training does not get that cache (weights change every step), and transposed products — the ones backprop needs — take its naive loop.',
   '- ort-wasm: `await session.run({ A, B })` on a one-node MatMul model; A and B are graph inputs (copied into ORT\'s heap every run, C copied out; B is not a constant initializer, so ORT cannot pre-pack it), ' +
     'and the async `run` overhead is included (it dominates at 64).',
+  '- pytorch-cpu: `torch.mm(a, b)` (result freed) in a Python worker process, 1 thread; each batch of steps is timed in Python with `time.perf_counter`, so the JSON-over-pipe round trip is not in the time, but Python\'s per-call dispatch is.',
 ];
 const TRAIN_METHOD = [
   'One step = forward, softmax cross-entropy on logits, backward, Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on one batch of 64 resident synthetic samples; ' +
@@ -48,6 +50,9 @@ const TRAIN_METHOD = [
   '- wasmgrad: `tidy(() => { const loss = crossEntropy(model.forward(x), y); opt.zeroGrad(); backward(loss); opt.step(); })`.',
   '- TF.js: `optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x)))` or `model.trainOnBatch(x, y)` on a `tf.sequential` model, ' +
     'whichever was faster at setup (see below); the transformer is built from tf ops (tfjs-layers 4.x has no multi-head attention) and trained with `minimize`.',
+  '- pytorch-cpu: `torch.nn` modules (`Linear`, `Conv2d` on NCHW, `MaxPool2d`, `LSTM`, `TransformerEncoderLayer(norm_first=True, batch_first=True, dropout=0)`), eager mode, ' +
+    '`opt.zero_grad(set_to_none=True); F.cross_entropy(model(x), y).backward(); opt.step()` with `torch.optim.Adam`, 1 thread, in a Python worker process; ' +
+    'each batch of steps is timed in Python (`time.perf_counter`), so the pipe round trip is not in the time. Its weights are wasmgrad\'s initial weights, transposed into torch layouts (so its initial loss equals wasmgrad\'s).',
   '- Models: MLP 784-256-10 (ReLU); CNN conv3×3·16 same → ReLU → maxpool2 → conv3×3·32 same → ReLU → maxpool2 → dense 10; ' +
     'LSTM over [32 steps × 16 features], hidden 128, last step → dense 10; transformer: [32 × 16] → linear 64 + learned positions → one pre-LN encoder layer ' +
     '(4 heads × 16, FFN 128, ReLU) → mean over steps → dense 10.',
@@ -96,7 +101,8 @@ export function markdown(result) {
       ? `- ONNX Runtime Web ${env.ort.version}: loaded \`${(env.ort.wasmReads ?? []).map((r) => `${path.basename(r.file)}\` (${r.bytes} B, sha256 ${r.sha256}…)`).join(', `')}; numThreads=${env.ort.numThreads}. ${env.ort.flavour ?? ''}`
       : `- ONNX Runtime Web ${env.ort.version}: unsupported — ${env.ort.reason}`,
   );
-  out.push(`- PyTorch: ${env.pytorch}`);
+  const pt = env.pytorch;
+  out.push(`- PyTorch: ${typeof pt === 'string' ? pt : pt?.ok ? pt.summary : pt?.reason ?? 'not probed'}.`.replace(/\.\.$/, '.'));
   out.push('');
 
   for (const group of ['matmul', 'train']) {
@@ -116,8 +122,8 @@ export function markdown(result) {
     out.push('');
     out.push(
       group === 'matmul'
-        ? 'Peak bytes during one product (wasmgrad: `heap.peakBytes` after `resetPeak()`, includes its GEMM packing workspace (the KC·NC + MC·KC floats of the wasm builds; wasmgrad-js packs into JS arrays outside its heap); TF.js: `tf.profile().peakBytes` relative to the engine before the step, plus its operands; ORT: not measurable):'
-        : 'Peak bytes during one training step (parameters, gradients, Adam moments, the batch, intermediates; wasmgrad: `heap.peakBytes`; TF.js: own variables + optimizer slots + batch + `tf.profile()` transient peak). ' +
+        ? 'Peak bytes during one product (wasmgrad: `heap.peakBytes` after `resetPeak()`, includes its GEMM packing workspace (the KC·NC + MC·KC floats of the wasm builds; wasmgrad-js packs into JS arrays outside its heap); TF.js: `tf.profile().peakBytes` relative to the engine before the step, plus its operands; ORT: not measurable; PyTorch: its CPU allocator keeps no peak statistics):'
+        : 'Peak bytes during one training step (parameters, gradients, Adam moments, the batch, intermediates; wasmgrad: `heap.peakBytes`; TF.js: own variables + optimizer slots + batch + `tf.profile()` transient peak; PyTorch: n/a, its CPU allocator keeps no peak statistics). ' +
             '"flat" = live bytes identical before and after every timed run (no leak):',
     );
     out.push('');
@@ -163,7 +169,8 @@ export function markdown(result) {
     const t = env.osThreads;
     out.push(
       `OS threads of the benchmark process: ${t.atStart} at start (Node's own), ${t.afterLoad} with every contender loaded, ${t.atEnd} at the end` +
-        (t.atStart === t.atEnd && t.atStart === t.afterLoad ? ': no contender started a worker thread.' : '.'),
+        (t.atStart === t.atEnd && t.atStart === t.afterLoad ? ': no contender started a worker thread.' : '.') +
+        (env.pytorch?.osThreads ? ` PyTorch's worker process: ${env.pytorch.osThreads.atStart} OS thread(s) at start, at most ${env.pytorch.osThreads.max} after any timed run.` : ''),
     );
     out.push('');
   }
@@ -229,7 +236,8 @@ export function svg(result) {
   const env = result.environment;
   s.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${Wd}" height="${H}" viewBox="0 0 ${Wd} ${H}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`);
   s.push(`<rect width="${Wd}" height="${H}" fill="#ffffff"/>`);
-  s.push(`<text x="${left}" y="26" font-size="18" font-weight="bold">wasmgrad vs TensorFlow.js vs ONNX Runtime Web — single thread (${esc(env.mode)})</text>`);
+  const others = ['TensorFlow.js', 'ONNX Runtime Web', ...(names.some((n) => n.startsWith('pytorch') && result.cases.some((c) => c.results.some((r) => r.contender === n && r.status === 'ok'))) ? ['PyTorch'] : [])];
+  s.push(`<text x="${left}" y="26" font-size="18" font-weight="bold">wasmgrad vs ${others.join(' vs ')} — single thread (${esc(env.mode)})</text>`);
   s.push(`<text x="${left}" y="46" font-size="12" fill="#444">${esc(`${env.cpu}, ${env.cores} cores, Node ${env.node}; bars: median of interleaved rounds, whiskers: min–max; ${env.date.slice(0, 10)}`)}</text>`);
   // legend
   let lx = left;

@@ -1,12 +1,14 @@
-// npm run bench / npm run bench:quick — wasmgrad against TensorFlow.js and
-// ONNX Runtime Web, side by side, single thread, on this machine.
+// npm run bench / npm run bench:quick — wasmgrad against TensorFlow.js,
+// ONNX Runtime Web and (where installed) PyTorch, side by side, single
+// thread, on this machine.
 //
 //   node --experimental-wasm-relaxed-simd bench/suite.mjs [--quick] [--only REGEX] [--no-build]
 //
 // Cases: matmul GFLOPS (square 64…1024 and (64×784)·(784×256)) and training
 // throughput in samples/s (MLP, CNN, LSTM, transformer encoder; batch 64, Adam).
 // Contenders: wasmgrad's three backends, TF.js wasm and cpu, ORT Web wasm
-// (matmul). Protocol (bench/harness.mjs): warm-up, then contenders interleaved
+// (matmul), PyTorch CPU 1 thread (every case; a Python child process, skipped
+// with the reason where no Python imports torch). Protocol (bench/harness.mjs): warm-up, then contenders interleaved
 // A B C … A B C … for several rounds; median/min/max of throughput, and the
 // ratio to wasmgrad's wasm build computed per round. Also the peak bytes of one
 // step and, for training, whether live bytes stay flat over the run.
@@ -88,13 +90,13 @@ if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing; run npm run b
 const { loadWasmgrad, wasmgradMatmul, wasmgradTrain, contenderName, TRAIN_API } = await import('./contenders/wasmgrad.mjs');
 const { loadTfjs, tfjsMatmul, tfjsTrain, TFJS_BACKENDS } = await import('./contenders/tfjs.mjs');
 const { loadOrt, ortMatmul } = await import('./contenders/ort.mjs');
-const { probePytorch } = await import('./contenders/pytorch.mjs');
+const { loadPytorch, pytorchContender } = await import('./contenders/pytorch.mjs');
 const { writeReports } = await import('./report.mjs');
 
 const W = await loadWasmgrad();
 const TF = await loadTfjs();
 const ORT = await loadOrt();
-const torch = probePytorch();
+const PT = await loadPytorch();
 const refName = contenderName(W.reference ?? 'js');
 const threadsAfterLoad = osThreads();
 
@@ -116,7 +118,14 @@ const env = {
     cpu: 'tfjs-backend-cpu (plain JS), bundled in @tensorflow/tfjs',
   },
   ort: { version: ORT.info.version, ok: ORT.info.ok, reason: ORT.info.reason, numThreads: ORT.info.numThreads, file: ORT.info.file, flavour: ORT.info.flavour, wasmReads: ORT.info.wasmReads },
-  pytorch: torch.reason,
+  pytorch: PT.info.ok
+    ? {
+        ok: true, version: PT.info.version, python: PT.info.python, executable: PT.info.executable, pythonVersion: PT.info.pythonVersion,
+        numThreads: PT.info.numThreads, numInteropThreads: PT.info.numInteropThreads, cpuCapability: PT.info.cpuCapability,
+        blas: PT.info.blas, libraries: PT.info.libraries,
+        tried: PT.info.tried, summary: PT.info.summary,
+      }
+    : { ok: false, reason: PT.info.reason, tried: PT.info.tried },
 };
 
 log(`\nwasmgrad benchmark suite (${CONFIG.mode}) — ${env.cpu}, ${env.cores} cores, Node ${env.node} (V8 ${env.v8})`);
@@ -128,7 +137,7 @@ if (TF.info.wasm.ok) {
 if (ORT.info.ok) {
   log(`ORT Web ${ORT.info.version}: loaded ${ORT.info.wasmReads.map((r) => `${r.file} (${r.bytes} B, sha256 ${r.sha256}…)`).join(', ')}, numThreads=${ORT.info.numThreads}`);
 } else log(`ORT Web: unsupported — ${ORT.info.reason}`);
-log(`PyTorch: ${torch.reason}`);
+log(`PyTorch: ${PT.info.ok ? PT.info.summary : PT.info.reason}`);
 log(`OS threads of this process: ${threadsAtStart} at start, ${threadsAfterLoad} with every contender loaded`);
 log('(cpu/wall in the lines below: process CPU time over wall time per timed batch; ≈1.0 means one thread worked)\n');
 
@@ -161,6 +170,7 @@ for (const spec of cases) {
     );
   }
   if (spec.group === 'matmul') await add('ort-wasm', () => ortMatmul(ORT, spec));
+  await add('pytorch-cpu', () => pytorchContender(PT, spec));
 
   const measured = await runInterleaved(contenders, {
     refName,
@@ -197,6 +207,7 @@ for (const spec of cases) {
       }
       else if (m.slow && c.name.startsWith('tfjs')) row.peakBytesNote = `not measured (${(c.setupStepMs / 1000).toFixed(1)} s per step)`;
       else if (c.peakBytes) row.peakBytes = await c.peakBytes();
+      else if (c.peakBytesNote) row.peakBytesNote = c.peakBytesNote;
     } catch (e) {
       row.peakBytesError = String(e?.message ?? e);
     }
@@ -237,6 +248,11 @@ env.loadAverageAtEnd = os.loadavg().map((x) => +x.toFixed(2));
 env.wasmgrad.liveBytesAtLoad = W.liveBytesAtLoad;
 env.wasmgrad.liveBytesAtEnd = Object.fromEntries([...W.backends].map(([n, b]) => [n, b.heap.liveBytes]));
 env.osThreads = { atStart: threadsAtStart, afterLoad: threadsAfterLoad, atEnd: osThreads() };
+if (PT.info.ok) {
+  // The worker is its own process: its OS threads, at start and the most seen after any timed batch.
+  env.pytorch.osThreads = { atStart: PT.info.osThreadsAtStart, max: PT.info.osThreadsMax };
+  PT.worker.close();
+}
 const pending = Object.fromEntries(Object.entries(TRAIN_API).map(([k, v]) => [k, v]));
 const result = { environment: env, reference: refName, pendingApi: pending, cases: out };
 const files = writeReports(result, path.join(root, 'bench', 'results'), only ? 'partial' : 'latest');

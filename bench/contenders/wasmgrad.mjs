@@ -124,14 +124,20 @@ function fans(shape) {
   return [shape[shape.length - 2] * rf, shape[shape.length - 1] * rf];
 }
 
-/** Same init scheme as every contender: Glorot-uniform matrices/kernels, zero biases (written into the heap). */
+/**
+ * Same init scheme as every contender: Glorot-uniform matrices/kernels (seed
+ * 1000 + parameter index), zero biases — every rank-1 parameter except
+ * LayerNorm's γ (`….weight`, left at its default 1): `bias`, the LSTM's
+ * `bias_ih_l0`/`bias_hh_l0`, attention's `bq`…`bo` — written into the heap.
+ * (contenders/pytorch.mjs draws the same values in the same order.)
+ */
 function initGlorot(model) {
   model.namedParameters().forEach(([name, p], i) => {
     if (p.dtype !== 'float32') return;
     const base = p.ptr >>> 2;
     const f32 = p.backend.heap.f32;
     if (p.shape.length >= 2) f32.set(glorotUniform(p.size, ...fans(p.shape), 1000 + i), base);
-    else if (/(^|\.)bias$/.test(name)) f32.fill(0, base, base + p.size);
+    else if (!/(^|\.)weight$/.test(name)) f32.fill(0, base, base + p.size);
   });
 }
 
