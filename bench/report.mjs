@@ -45,7 +45,7 @@ const MATMUL_METHOD = [
   '- pytorch-cpu: `torch.mm(a, b)` (result freed) in a Python worker process, 1 thread; each batch of steps is timed in Python with `time.perf_counter`, so the JSON-over-pipe round trip is not in the time, but Python\'s per-call dispatch is.',
 ];
 const TRAIN_METHOD = [
-  'One step = forward, softmax cross-entropy on logits, backward, Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on one batch of 64 resident synthetic samples; ' +
+  'One step = forward, softmax cross-entropy on logits, backward, Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on one resident batch of synthetic samples (batch 64 for the MLP, 32 for the CNN, LSTM and transformer, as their issues specify); ' +
     'same architecture and init (Glorot-uniform matrices and kernels from one seeded generator, zero biases) everywhere:',
   '- wasmgrad: `tidy(() => { const loss = crossEntropy(model.forward(x), y); opt.zeroGrad(); backward(loss); opt.step(); })`.',
   '- TF.js: `optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x)))` or `model.trainOnBatch(x, y)` on a `tf.sequential` model, ' +
@@ -109,7 +109,7 @@ export function markdown(result) {
     const cases = result.cases.filter((c) => c.group === group);
     if (!cases.length) continue;
     const cols = names.filter((n) => cases.some((c) => c.results.some((r) => r.contender === n)));
-    out.push(group === 'matmul' ? '## matmul (GFLOPS, higher is better)' : '## Training throughput (samples/s, batch 64, higher is better)');
+    out.push(group === 'matmul' ? '## matmul (GFLOPS, higher is better)' : '## Training throughput (samples/s or sequences/s, higher is better)');
     out.push('');
     out.push(...(group === 'matmul' ? MATMUL_METHOD : TRAIN_METHOD), '');
     const rounds = group === 'matmul' ? env.protocol.matmulRounds : env.protocol.trainRounds;
@@ -228,7 +228,7 @@ export function svg(result) {
   const names = contendersOf(result);
   const groups = [
     ['matmul', 'matmul, GFLOPS (higher is better)'],
-    ['train', 'training throughput, samples/s, batch 64 (higher is better)'],
+    ['train', 'training throughput, samples or sequences/s (higher is better)'],
   ].filter(([g]) => result.cases.some((c) => c.group === g));
   const Wd = 1200, left = 70, right = 20, panelH = 330, top = 92, gap = 80;
   const H = top + groups.length * (panelH + gap) - gap + 50;

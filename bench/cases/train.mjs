@@ -1,6 +1,7 @@
 // Training-throughput cases: samples/s of full training steps (forward,
-// softmax cross-entropy, backward, Adam lr 1e-3), batch 64, on one resident
-// batch of synthetic data. Every contender builds the same architecture and
+// softmax cross-entropy, backward, Adam lr 1e-3) on one resident batch of
+// synthetic data; the batch is the one each issue specifies (MLP 64, the
+// others 32, as in `npm run bench:train`). Every contender builds the same architecture and
 // initialises it the same way: Glorot-uniform weight matrices and kernels
 // (drawn here, from one seeded generator), zero biases, LayerNorm γ=1 β=0.
 //
@@ -15,31 +16,30 @@
 //                mean over T → Linear 10
 // Synthetic data: inputs uniform [0,1), labels uniform over the 10 classes.
 
-export const BATCH = 64;
 export const CLASSES = 10;
 
 export const TRAIN_CASES = [
   {
     id: 'train-mlp', model: 'mlp', group: 'train', unit: 'samples/s',
-    title: 'train MLP 784-256-10',
-    sampleShape: [784],
+    title: 'train MLP 784-256-10, batch 64',
+    sampleShape: [784], batch: 64,
   },
   {
     id: 'train-cnn', model: 'cnn', group: 'train', unit: 'samples/s',
-    title: 'train CNN 28×28 c16-c32',
-    sampleShape: [28, 28, 1],
+    title: 'train CNN 28×28 c16-c32, batch 32',
+    sampleShape: [28, 28, 1], batch: 32,
   },
   {
-    id: 'train-lstm', model: 'lstm', group: 'train', unit: 'samples/s',
-    title: 'train LSTM T32 I16 H128',
-    sampleShape: [32, 16], hidden: 128,
+    id: 'train-lstm', model: 'lstm', group: 'train', unit: 'sequences/s',
+    title: 'train LSTM T32 I16 H128, batch 32',
+    sampleShape: [32, 16], hidden: 128, batch: 32,
   },
   {
-    id: 'train-transformer', model: 'transformer', group: 'train', unit: 'samples/s',
-    title: 'train transformer T32 d64 h4 ffn128',
-    sampleShape: [32, 16], dModel: 64, heads: 4, ffn: 128,
+    id: 'train-transformer', model: 'transformer', group: 'train', unit: 'sequences/s',
+    title: 'train transformer T32 d64 h4 ffn128, batch 32',
+    sampleShape: [32, 16], dModel: 64, heads: 4, ffn: 128, batch: 32,
   },
-].map((c) => ({ ...c, batch: BATCH, classes: CLASSES, workPerStep: BATCH }));
+].map((c) => ({ ...c, classes: CLASSES, workPerStep: c.batch }));
 
 /** A small seeded generator (mulberry32): uniform [0,1). */
 export function rng(seed) {
