@@ -52,7 +52,7 @@ export async function simdPeak() {
     }
     return b;
   };
-  return { muladd: best('peak_muladd', 96), fma: best('peak_fma', 64) };
+  return { muladd: best('peak_muladd', 96), fma: best('peak_fma', 96) };
 }
 
 export function markdownTable(headers, rows) {
