@@ -1,9 +1,10 @@
 // A page built by Vite: import from 'wasmgrad' (wasm inlined), train in a worker.
-import { init, matmul, ReLU, Linear, Sequential, tensor, trainInWorker } from 'wasmgrad';
+import { init, matmul, ReLU, Linear, seed, Sequential, tensor, trainInWorker } from 'wasmgrad';
 
 async function main() {
   const backend = await init();
   const product = matmul(tensor([[1, 2], [3, 4]]), tensor([[1], [1]])).tolist();
+  seed(42); // a fixed initialisation: some random ones leave XOR in a local minimum
   const model = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2));
   const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
   const y = tensor([0, 1, 1, 0], [4], { dtype: 'int32' });
