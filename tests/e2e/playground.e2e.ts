@@ -151,6 +151,9 @@ describe('playground', () => {
       await page.click('#bench-btn');
       await expect.poll(async () => (await pg(page)).bench?.length ?? 0, { timeout: 150_000, interval: 500 }).toBe(9);
       const rows = (await pg(page)).bench!;
+      // The in-page WASM-vs-JS numbers, printed so CI logs show them (headless Chromium).
+      console.log(`in-browser benchmark (${await page.evaluate(() => navigator.userAgent.match(/Chrom\S+/)?.[0] ?? 'browser')}):\n` +
+        rows.map((r) => `  ${r.group.padEnd(40)} ${r.backend.padEnd(18)} ${r.value.toFixed(r.value < 10 ? 2 : 0)} ${r.group.startsWith('matmul') ? 'GFLOPS' : 'samples/s'}`).join('\n'));
       const v = (group: string, backend: string) => rows.find((r) => r.group === group && r.backend === backend)!.value;
       const g = 'matmul 256×256';
       const bestWasm = Math.max(v(g, 'wasm-relaxed-simd'), v(g, 'wasm-simd'));
