@@ -40,10 +40,18 @@ describe('backend selection', () => {
     await expect(init({ maxMemoryBytes: -1 })).rejects.toThrow('init: maxMemoryBytes must be an integer');
   });
 
-  test('the embedded wasm accepts a bytes override', async () => {
-    const { SIMD_WASM_BASE64 } = await import('../src/backend/wasm-bytes.js');
-    const bytes = Uint8Array.from(atob(SIMD_WASM_BASE64), (c) => c.charCodeAt(0));
-    expect(WebAssembly.validate(bytes)).toBe(true);
+  test('the embedded wasm builds are stored deflated and inflate to valid modules of the recorded size', async () => {
+    const wb = await import('../src/backend/wasm-bytes.js');
+    const { inflateRaw } = await import('../src/backend/inflate.js');
+    expect(wb.WASM_DEFLATED).toBe(true);
+    for (const [size, b64] of [[wb.SIMD_WASM_BYTES, wb.SIMD_WASM_BASE64], [wb.RELAXED_WASM_BYTES, wb.RELAXED_WASM_BASE64]] as const) {
+      const packed = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      expect(packed.length).toBeLessThan(size / 2);
+      const bytes = inflateRaw(packed, size);
+      expect([...bytes.subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]); // "\0asm"
+      // Compiles (the relaxed build only where the runtime has relaxed SIMD).
+      if (size === wb.SIMD_WASM_BYTES || isBackendSupported('wasm-relaxed-simd')) expect(new WebAssembly.Module(bytes)).toBeInstanceOf(WebAssembly.Module);
+    }
   });
 });
 

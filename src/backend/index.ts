@@ -26,7 +26,10 @@ import { Heap, MAX_HEAP_BYTES } from './heap.js';
 import { createJsHeap, createJsKernels } from './js/index.js';
 import { KERNEL_SIGNATURES, type Kernels } from './kernels.js';
 import type { Backend, BackendName } from './types.js';
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64, wasmAssetUrl } from './wasm-bytes.js';
+import { inflateRaw } from './inflate.js';
+import {
+  RELAXED_WASM_BASE64, RELAXED_WASM_BYTES, SIMD_WASM_BASE64, SIMD_WASM_BYTES, WASM_DEFLATED, wasmAssetUrl,
+} from './wasm-bytes.js';
 
 export type { Backend, BackendName } from './types.js';
 
@@ -60,11 +63,28 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+// The browser bundles inline both builds deflated, the Node bundles raw
+// (scripts/build.mjs); the external-asset bundles inline none (size 0) and
+// fetch them instead.
+const EMBEDDED = {
+  'wasm-simd': { size: SIMD_WASM_BYTES, base64: SIMD_WASM_BASE64 },
+  'wasm-relaxed-simd': { size: RELAXED_WASM_BYTES, base64: RELAXED_WASM_BASE64 },
+} as const;
 const embedded = new Map<BackendName, Uint8Array<ArrayBuffer>>();
+
+const hasEmbedded = (name: 'wasm-relaxed-simd' | 'wasm-simd'): boolean => EMBEDDED[name].size > 0;
+
+/**
+ * The embedded build's bytes, decoded once on first use. Synchronous, so
+ * `initSync` and the lazy load of the first tensor can use it; inflating
+ * ~110 KiB takes a few ms (the platform's DecompressionStream is async, and
+ * in Node slower to start than this).
+ */
 function embeddedBytes(name: 'wasm-relaxed-simd' | 'wasm-simd'): Uint8Array<ArrayBuffer> {
   let bytes = embedded.get(name);
   if (!bytes) {
-    bytes = decodeBase64(name === 'wasm-simd' ? SIMD_WASM_BASE64 : RELAXED_WASM_BASE64);
+    const { size, base64 } = EMBEDDED[name];
+    bytes = WASM_DEFLATED ? inflateRaw(decodeBase64(base64), size) : decodeBase64(base64);
     embedded.set(name, bytes);
   }
   return bytes;
@@ -80,13 +100,17 @@ const FEATURE_PROBES = {
   ],
 } as const;
 
-/** True when this runtime can run the given backend (validates the embedded build, or a feature probe when the wasm is a separate asset). */
+/**
+ * True when this runtime can run the given backend: `WebAssembly.validate` of
+ * the smallest module using the build's opcodes (SIMD; SIMD + relaxed SIMD).
+ * A build that passes the probe but then fails to compile still falls back
+ * (with a warning) in `init()`.
+ */
 export function isBackendSupported(name: BackendName): boolean {
   if (name === 'js') return true;
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return false;
   try {
-    const bytes = embeddedBytes(name);
-    return WebAssembly.validate((bytes.length > 0 ? bytes : new Uint8Array(FEATURE_PROBES[name])) as BufferSource);
+    return WebAssembly.validate(new Uint8Array(FEATURE_PROBES[name]));
   } catch {
     return false;
   }
@@ -234,7 +258,7 @@ async function compile(name: 'wasm-relaxed-simd' | 'wasm-simd', override?: WasmS
   let mod = modules.get(name);
   if (!mod || override) {
     // The external-asset build embeds no bytes: fetch the .wasm that sits next to the bundle.
-    const source = override ?? (embeddedBytes(name).length === 0 ? wasmAssetUrl(name === 'wasm-simd' ? 'simd' : 'relaxed') : null);
+    const source = override ?? (hasEmbedded(name) ? null : wasmAssetUrl(name === 'wasm-simd' ? 'simd' : 'relaxed'));
     let bytes: BufferSource;
     try {
       bytes = source ? await sourceBytes(source) : embeddedBytes(name);
@@ -255,7 +279,7 @@ async function compile(name: 'wasm-relaxed-simd' | 'wasm-simd', override?: WasmS
 function compileSync(name: 'wasm-relaxed-simd' | 'wasm-simd'): WebAssembly.Module {
   let mod = modules.get(name);
   if (!mod) {
-    if (embeddedBytes(name).length === 0) {
+    if (!hasEmbedded(name)) {
       throw new WasmError(`initSync: this build fetches its wasm separately; hint: await init() (optionally with { wasm: { simd: url, relaxed: url } }) before creating tensors`);
     }
     try {
