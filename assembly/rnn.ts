@@ -145,7 +145,8 @@ const SHIFTER_BITS: i32 = 0x4b400000;
 // instructions) that the out-of-order window cannot overlap with the next
 // one, so the kernel ran at the chain's latency; split, the first pass has
 // four independent gate chains per vector and the second is short enough for
-// consecutive vectors to overlap (~2× faster on the benchmark's LSTM step).
+// consecutive vectors to overlap (1.3–1.4× faster at the benchmark LSTM's
+// step shape; three passes, i and f split from g and o, measured slower).
 
 // Pass 1 at unit j: the gate activations (into act) and c_t.
 @inline function lstmGatesAt(j: usize, tail: bool, Hb: usize, c: usize, act: usize, g: usize, b: usize, cp: usize): void {
