@@ -83,37 +83,26 @@ const esbuild = await import('esbuild');
 const common = { entryPoints: ['src/index.ts'], bundle: true, sourcemap: true, logLevel: 'warning' };
 const browser = { ...common, platform: 'browser', format: 'esm', target: 'es2022' };
 
+/** An esbuild plugin that replaces the generated src/backend/wasm-bytes module with `lines`. */
+const swapWasmBytes = (name, lines) => ({
+  name,
+  setup(b) {
+    b.onResolve({ filter: /[\\/]wasm-bytes\.js$/ }, (args) => ({ path: path.join(args.resolveDir, `wasm-bytes.${name}`), namespace: `wasmgrad-${name}` }));
+    b.onLoad({ filter: /.*/, namespace: `wasmgrad-${name}` }, () => ({ loader: 'js', contents: lines.join('\n') }));
+  },
+});
 // The external-asset build (for pages whose policy forbids large inline
-// payloads, or that want the wasm cached and compressed on its own): the
-// generated base64 module is swapped for one without bytes, and the loader
-// fetches dist/wasmgrad.{simd,relaxed}.wasm next to the bundle (or the URLs
-// given to init({ wasm })).
-const externalWasm = {
-  name: 'external-wasm',
-  setup(b) {
-    b.onResolve({ filter: /[\\/]wasm-bytes\.js$/ }, (args) => ({ path: path.join(args.resolveDir, 'wasm-bytes.external'), namespace: 'wasmgrad-external' }));
-    b.onLoad({ filter: /.*/, namespace: 'wasmgrad-external' }, () => ({
-      loader: 'js',
-      contents: [
-        "export const SIMD_WASM_BYTES = 0, SIMD_WASM_BASE64 = '', RELAXED_WASM_BYTES = 0, RELAXED_WASM_BASE64 = '', WASM_DEFLATED = false;",
-        'export function wasmAssetUrl(build) {',
-        "  return build === 'simd' ? new URL('./wasmgrad.simd.wasm', import.meta.url) : new URL('./wasmgrad.relaxed.wasm', import.meta.url);",
-        '}',
-      ].join('\n'),
-    }));
-  },
-};
-// The Node bundles: the same module with the raw bytes (no inflating at start-up).
-const rawWasm = {
-  name: 'raw-wasm',
-  setup(b) {
-    b.onResolve({ filter: /[\\/]wasm-bytes\.js$/ }, (args) => ({ path: path.join(args.resolveDir, 'wasm-bytes.raw'), namespace: 'wasmgrad-raw' }));
-    b.onLoad({ filter: /.*/, namespace: 'wasmgrad-raw' }, () => ({
-      loader: 'js',
-      contents: [...rawModule, 'export const WASM_DEFLATED = false;', 'export function wasmAssetUrl() {', '  return null;', '}'].join('\n'),
-    }));
-  },
-};
+// payloads, or that want the wasm cached and compressed on its own): no
+// bytes, and the loader fetches dist/wasmgrad.{simd,relaxed}.wasm next to the
+// bundle (or the URLs given to init({ wasm })).
+const externalWasm = swapWasmBytes('external', [
+  "export const SIMD_WASM_BYTES = 0, SIMD_WASM_BASE64 = '', RELAXED_WASM_BYTES = 0, RELAXED_WASM_BASE64 = '', WASM_DEFLATED = false;",
+  'export function wasmAssetUrl(build) {',
+  "  return build === 'simd' ? new URL('./wasmgrad.simd.wasm', import.meta.url) : new URL('./wasmgrad.relaxed.wasm', import.meta.url);",
+  '}',
+]);
+// The Node bundles: the raw bytes (no inflating at start-up; size does not matter there).
+const rawWasm = swapWasmBytes('raw', [...rawModule, 'export const WASM_DEFLATED = false;', 'export function wasmAssetUrl() {', '  return null;', '}']);
 fs.mkdirSync('dist', { recursive: true });
 fs.rmSync('dist/esm', { recursive: true, force: true });
 for (const [target, out] of targets) fs.copyFileSync(out, `dist/wasmgrad.${target}.wasm`);

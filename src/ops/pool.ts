@@ -110,25 +110,24 @@ const reluMaxPool2dOp = defineOp<Geometry>({
  * and backward (the two largest elementwise passes of the step).
  */
 export function reluMaxPool2dNamed(where: string, x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
-  const g = poolGeometry(where, x, kernelSize, options, ['stride', 'padding']);
-  const be = x.backend;
-  const shape = [g.N, g.OH, g.OW, g.C];
-  const out = empty(shape, { backend: be });
-  const idx = empty(shape, { backend: be, dtype: 'int32' });
-  be.k.maxpool2d_fwd(out.ptr, idx.ptr, x.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
-  be.k.relu_pool_mask(out.ptr, idx.ptr, out.size);
-  return record(reluMaxPool2dOp, out, [x], g, [idx]);
+  return maxPoolForward(where, x, kernelSize, options, true);
 }
 
 /** @internal maxPool2d with the name used in error messages. */
 export function maxPool2dNamed(where: string, x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
+  return maxPoolForward(where, x, kernelSize, options, false);
+}
+
+/** The forward of maxPool2d (and, with `relu`, of relu → maxPool2d): outputs and the argmax indices the backward uses. */
+function maxPoolForward(where: string, x: Tensor, kernelSize: Pair, options: Pool2dOptions, relu: boolean): Tensor {
   const g = poolGeometry(where, x, kernelSize, options, ['stride', 'padding']);
   const be = x.backend;
   const shape = [g.N, g.OH, g.OW, g.C];
   const out = empty(shape, { backend: be });
   const idx = empty(shape, { backend: be, dtype: 'int32' });
   be.k.maxpool2d_fwd(out.ptr, idx.ptr, x.ptr, g.N, g.H, g.W, g.C, g.kH, g.kW, g.OH, g.OW, g.sH, g.sW, g.pT, g.pL);
-  return record(maxPool2dOp, out, [x], g, [idx]);
+  if (relu) be.k.relu_pool_mask(out.ptr, idx.ptr, out.size);
+  return record(relu ? reluMaxPool2dOp : maxPool2dOp, out, [x], g, [idx]);
 }
 
 /**
