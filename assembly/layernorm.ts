@@ -246,18 +246,7 @@ export function layernorm_fwd(
     b *= invN;
     if (!centered) a = 0;
     // pass 2: dx = r·(g − a − x̂·b)
-    const va = vsplat(a), vb = vsplat(b);
-    i = 0;
-    for (; i + 16 <= bytes; i += 16) {
-      const xh = f32x4.mul(f32x4.sub(v128.load(xr + i), vm), vr);
-      const g = f32x4.mul(v128.load(gr + i), ldg(gamma, i));
-      v128.store(dr + i, f32x4.mul(vr, f32x4.sub(f32x4.sub(g, va), f32x4.mul(xh, vb))));
-    }
-    for (; i < bytes; i += 4) {
-      const xh = (load<f32>(xr + i) - mu) * rs;
-      const g = load<f32>(gr + i) * ldgs(gamma, i);
-      store<f32>(dr + i, rs * (g - a - xh * b));
-    }
+    rowDx(dr, xr, gr, gamma, bytes, mu, rs, a, b);
   }
 }
 
@@ -308,7 +297,7 @@ export function layernorm_fwd(
 }
 
 // dx = r·(g − a − x̂·b) over one row, g = dy·γ, x̂ = (x − μ)·r.
-function rowDx(dr: usize, xr: usize, gr: usize, gamma: usize, bytes: usize, mu: f32, rs: f32, a: f32, b: f32): void {
+@inline function rowDx(dr: usize, xr: usize, gr: usize, gamma: usize, bytes: usize, mu: f32, rs: f32, a: f32, b: f32): void {
   const vm = vsplat(mu), vr = vsplat(rs), va = vsplat(a), vb = vsplat(b);
   let i: usize = 0;
   for (; i + 16 <= bytes; i += 16) {
