@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,9 +7,10 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     pool: 'forks',
-    // Relaxed SIMD is behind a flag on Node 20 (on by default from Node 22);
+    // Relaxed SIMD is behind a flag on Node 20 (on by default from Node 22): the
+    // preload turns it on only where needed (scripts/relaxed-simd.cjs);
     // --expose-gc lets the FinalizationRegistry test force a collection.
-    execArgv: ['--experimental-wasm-relaxed-simd', '--expose-gc'],
+    execArgv: ['-r', fileURLToPath(new URL('./scripts/relaxed-simd.cjs', import.meta.url)), '--expose-gc'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // End-to-end tests: Node drives headless Chromium (Debian's /usr/bin/chromium,
@@ -8,7 +9,7 @@ export default defineConfig({
   test: {
     include: ['tests/e2e/**/*.e2e.ts'],
     pool: 'forks',
-    execArgv: ['--experimental-wasm-relaxed-simd'],
+    execArgv: ['-r', fileURLToPath(new URL('./scripts/relaxed-simd.cjs', import.meta.url))],
     // One file at a time: each drives a browser, and CI machines have 2 cores.
     fileParallelism: false,
     testTimeout: 180_000,

@@ -14,7 +14,7 @@
 // time is inherent to exact attention; the fused kernel's memory stays linear
 // in T. Prints a Markdown table; writes bench/results/attention.json.
 //
-//   node --experimental-wasm-relaxed-simd bench/attention.bench.mjs [--quick]
+//   node -r ./scripts/relaxed-simd.cjs bench/attention.bench.mjs [--quick]
 import fs from 'node:fs';
 import path from 'node:path';
 import {

@@ -10,7 +10,7 @@
 // Prints a Markdown table and the SIMD peak of this machine, and writes
 // bench/results/gemm.json.
 //
-//   node --experimental-wasm-relaxed-simd bench/gemm.bench.mjs [--quick]
+//   node -r ./scripts/relaxed-simd.cjs bench/gemm.bench.mjs [--quick]
 import fs from 'node:fs';
 import path from 'node:path';
 import { availableBackends, loadBackend, matmul, tensor, tidy } from '../dist/wasmgrad.node.js';

@@ -8,7 +8,7 @@
 // Backends run interleaved after a warm-up; each cell is the median of runs.
 // Prints Markdown tables and writes bench/results/optim.json.
 //
-//   npm run build -- --quiet && node --experimental-wasm-relaxed-simd bench/optim.bench.mjs [--quick]
+//   npm run build -- --quiet && node -r ./scripts/relaxed-simd.cjs bench/optim.bench.mjs [--quick]
 import fs from 'node:fs';
 import path from 'node:path';
 import { Adagrad, Adam, availableBackends, loadBackend, RMSprop, SGD, tensor } from '../dist/wasmgrad.node.js';

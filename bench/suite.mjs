@@ -2,7 +2,7 @@
 // ONNX Runtime Web and (where installed) PyTorch, side by side, single
 // thread, on this machine.
 //
-//   node --experimental-wasm-relaxed-simd bench/suite.mjs [--quick] [--only REGEX] [--no-build]
+//   node -r ./scripts/relaxed-simd.cjs bench/suite.mjs [--quick] [--only REGEX] [--no-build]
 //
 // Cases: matmul GFLOPS (square 64…1024 and (64×784)·(784×256)) and training
 // throughput in samples/s (MLP, CNN, LSTM, transformer encoder; batch 64, Adam).
@@ -55,7 +55,7 @@ const osThreads = () => {
 const threadsAtStart = osThreads();
 
 // --- relaxed SIMD on Node 20: the command-line flag, or set before any wasm compiles.
-let relaxedFlag = process.execArgv.includes('--experimental-wasm-relaxed-simd') ? 'command line' : null;
+let relaxedFlag = process.execArgv.includes('--experimental-wasm-relaxed-simd') ? 'command line' : process.execArgv.some((a) => a.endsWith('relaxed-simd.cjs')) ? 'scripts/relaxed-simd.cjs' : null;
 if (!relaxedFlag && Number(process.versions.node.split('.')[0]) < 22) {
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   relaxedFlag = 'v8.setFlagsFromString';

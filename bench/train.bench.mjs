@@ -7,7 +7,7 @@
 // median of several timed rounds. Heap bytes are checked flat across rounds
 // (no leak). Prints a Markdown table; writes bench/results/train.json.
 //
-//   node --experimental-wasm-relaxed-simd bench/train.bench.mjs [--quick] [case-name …]
+//   node -r ./scripts/relaxed-simd.cjs bench/train.bench.mjs [--quick] [case-name …]
 import fs from 'node:fs';
 import path from 'node:path';
 import {
