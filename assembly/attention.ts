@@ -58,7 +58,7 @@
 // "FlashAttention" (2022) for the lse-only saved state and the recomputing
 // backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
 
-import { vexp, vlog, vmadd, vsplat } from "./vmath";
+import { transpose4x4, vexp, vlog, vmadd, vsplat } from "./vmath";
 import { keyedHash, dropoutKey, vmix } from "./hash";
 
 const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
@@ -130,22 +130,6 @@ function layout(ws: usize, Tk: i32, D: i32): void {
 
 // ─── packing ────────────────────────────────────────────────────────────────
 
-// dst[c][r] = src[r][c] for a 4×4 block (src row stride `ld` bytes, dst row stride `dstStride` bytes).
-@inline function transpose4x4(src0: usize, src1: usize, src2: usize, src3: usize, dst: usize, dstStride: usize): void {
-  const r0 = v128.load(src0);
-  const r1 = v128.load(src1);
-  const r2 = v128.load(src2);
-  const r3 = v128.load(src3);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-}
-
 // Panels of 8 keys, D deep: dst[p·D + d·8 + c] = x_{p+c}[d] (0 for keys ≥ n).
 // Row j of x starts at base + j·ld bytes.
 function packPanels(dst: usize, base: usize, ld: usize, n: i32, D: i32): void {
@@ -159,7 +143,7 @@ function packPanels(dst: usize, base: usize, ld: usize, n: i32, D: i32): void {
         let d = 0;
         for (; d + 4 <= D; d += 4) {
           const o = <usize>d << 2;
-          transpose4x4(s0 + o, s0 + ld + o, s0 + 2 * ld + o, s0 + 3 * ld + o, panel + ((<usize>(d * NK + c0)) << 2), NK << 2);
+          transpose4x4(s0 + o, ld, panel + ((<usize>(d * NK + c0)) << 2), NK << 2);
         }
         for (; d < D; d++) {
           const o = <usize>d << 2;

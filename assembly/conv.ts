@@ -26,6 +26,8 @@
 // col2im is the exact adjoint: dx[tap of r] += cols[r, tap] (dx pre-filled by
 // the caller, usually with zeros); overlapping patches accumulate.
 
+import { vmadd } from "./vmath";
+
 // dst[0:bytes] = src[0:bytes] (bytes a multiple of 4; regions do not overlap).
 @inline function copyF32(dst: usize, src: usize, bytes: usize): void {
   let i: usize = 0;
@@ -170,14 +172,6 @@ const PCHUNK: i32 = 64;
 // Byte offsets (into xp) of the patch origins of one chunk of pixels.
 const BASES: usize = memory.data(PCHUNK * 4, 16);
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
-
 // Stores the valid rows (r < rows) of a 4×8 tile at y (row stride ldb bytes), adding the old values when beta ≠ 0.
 @inline function store4x8(
   y: usize, ldb: usize, rows: i32, beta: i32,
@@ -254,13 +248,13 @@ export function conv2d_direct(
             const w0 = v128.load(wp);
             const w1 = v128.load(wp, 16);
             let a = v128.load32_splat(a0);
-            c00 = madd(a, w0, c00); c01 = madd(a, w1, c01);
+            c00 = vmadd(a, w0, c00); c01 = vmadd(a, w1, c01);
             a = v128.load32_splat(a1);
-            c10 = madd(a, w0, c10); c11 = madd(a, w1, c11);
+            c10 = vmadd(a, w0, c10); c11 = vmadd(a, w1, c11);
             a = v128.load32_splat(a2);
-            c20 = madd(a, w0, c20); c21 = madd(a, w1, c21);
+            c20 = vmadd(a, w0, c20); c21 = vmadd(a, w1, c21);
             a = v128.load32_splat(a3);
-            c30 = madd(a, w0, c30); c31 = madd(a, w1, c31);
+            c30 = vmadd(a, w0, c30); c31 = vmadd(a, w1, c31);
             a0 += 4; a1 += 4; a2 += 4; a3 += 4;
             wp += ldb;
           }
@@ -280,10 +274,10 @@ export function conv2d_direct(
           let a0 = b0 + off, a1 = b1 + off, a2 = b2 + off, a3 = b3 + off;
           for (let i = 0; i < run; i++) {
             const w0 = v128.load(wp);
-            c0 = madd(v128.load32_splat(a0), w0, c0);
-            c1 = madd(v128.load32_splat(a1), w0, c1);
-            c2 = madd(v128.load32_splat(a2), w0, c2);
-            c3 = madd(v128.load32_splat(a3), w0, c3);
+            c0 = vmadd(v128.load32_splat(a0), w0, c0);
+            c1 = vmadd(v128.load32_splat(a1), w0, c1);
+            c2 = vmadd(v128.load32_splat(a2), w0, c2);
+            c3 = vmadd(v128.load32_splat(a3), w0, c3);
             a0 += 4; a1 += 4; a2 += 4; a3 += 4;
             wp += ldb;
           }
@@ -390,13 +384,13 @@ export function conv2d_filter_grad(
           const g0 = v128.load(g);
           const g1 = v128.load(g, 16);
           let a = v128.load32_splat(o0 + base);
-          c00 = madd(a, g0, c00); c01 = madd(a, g1, c01);
+          c00 = vmadd(a, g0, c00); c01 = vmadd(a, g1, c01);
           a = v128.load32_splat(o1 + base);
-          c10 = madd(a, g0, c10); c11 = madd(a, g1, c11);
+          c10 = vmadd(a, g0, c10); c11 = vmadd(a, g1, c11);
           a = v128.load32_splat(o2 + base);
-          c20 = madd(a, g0, c20); c21 = madd(a, g1, c21);
+          c20 = vmadd(a, g0, c20); c21 = vmadd(a, g1, c21);
           a = v128.load32_splat(o3 + base);
-          c30 = madd(a, g0, c30); c31 = madd(a, g1, c31);
+          c30 = vmadd(a, g0, c30); c31 = vmadd(a, g1, c31);
           g += ldb;
         }
         store4x8(dwRow + (<usize>j0 << 2), ldb, rows, 1, c00, c01, c10, c11, c20, c21, c30, c31);

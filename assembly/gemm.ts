@@ -41,6 +41,8 @@
 // padded, so partial tiles (rows or columns short of the panel) are computed
 // in full and stored through a scratch tile.
 
+import { transpose4x4, vmadd } from "./vmath";
+
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const NR: i32 = 8;
 const KC: i32 = 256;
@@ -58,14 +60,6 @@ export function gemm_workspace_bytes(): i32 {
 // MR×8 scratch for partial tiles.
 const EDGE: usize = memory.data(MR * NR * 4, 16);
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
-
 // Height of the A panel that starts with `rem` rows left in the block: MR, or
 // 4 for a tail of at most 4 rows (run by micro4x8 rather than a half-empty
 // MR×8 tile) and for the first of the last 8 rows (two 4-row panels rather
@@ -75,23 +69,6 @@ const EDGE: usize = memory.data(MR * NR * 4, 16);
 }
 
 // ─── packing ────────────────────────────────────────────────────────────────
-
-// Transposes the 4×4 block at src (row stride `ld` bytes) into dst as 4 rows of
-// 4 floats (dst stride `dstStride` bytes): dst[c][r] = src[r][c].
-@inline function transpose4x4(src: usize, ld: usize, dst: usize, dstStride: usize): void {
-  const r0 = v128.load(src);
-  const r1 = v128.load(src + ld);
-  const r2 = v128.load(src + 2 * ld);
-  const r3 = v128.load(src + 3 * ld);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // r2[0] r3[0] r2[1] r3[1]
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-}
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into panels at dst (MR or 4 rows each, see
 // panelRows; the panel holding row ir starts at ir·kc floats). Element (i, p) of op(A) is a[i*lda + p]
@@ -299,8 +276,8 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
     v128.store(c, f32x4.mul(x0, va));
     v128.store(c, f32x4.mul(x1, va), 16);
   } else {
-    v128.store(c, madd(x0, va, f32x4.mul(v128.load(c), vb)));
-    v128.store(c, madd(x1, va, f32x4.mul(v128.load(c, 16), vb)), 16);
+    v128.store(c, vmadd(x0, va, f32x4.mul(v128.load(c), vb)));
+    v128.store(c, vmadd(x1, va, f32x4.mul(v128.load(c, 16), vb)), 16);
   }
 }
 
@@ -334,17 +311,17 @@ function micro6x8(
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
     a = v128.load32_splat(ap, 16);
-    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
     a = v128.load32_splat(ap, 20);
-    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
     ap += 24;
     bp += 32;
   }
@@ -383,15 +360,15 @@ function micro5x8(
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
     a = v128.load32_splat(ap, 16);
-    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
     ap += 20;
     bp += 32;
   }
@@ -427,13 +404,13 @@ function micro4x8(
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
     ap += 16;
     bp += 32;
   }

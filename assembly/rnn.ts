@@ -465,14 +465,6 @@ const NR: i32 = 8;
 // 4×8 scratch for partial tiles.
 const EDGE: usize = memory.data(MR * NR * 4, 16);
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
-
 /**
  * Packs op(B) [k, n] into 8-column panels at dst (zero-padded to a multiple of
  * 8 columns: ceil(n/8)·8·k floats). op(B) = B ([k, n], ldb ≥ n) or Bᵀ (B is
@@ -575,17 +567,17 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool):
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
+    c00 = vmadd(av, b0, c00);
+    c01 = vmadd(av, b1, c01);
     av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
+    c10 = vmadd(av, b0, c10);
+    c11 = vmadd(av, b1, c11);
     av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
+    c20 = vmadd(av, b0, c20);
+    c21 = vmadd(av, b1, c21);
     av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
+    c30 = vmadd(av, b0, c30);
+    c31 = vmadd(av, b1, c31);
     a += 16;
     b += 32;
   }
@@ -598,10 +590,10 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool):
       v128.store(cr, c30); v128.store(cr, c31, 16);
     } else {
       const vb = f32x4.splat(beta);
-      v128.store(cr, madd(v128.load(cr), vb, c00)); v128.store(cr, madd(v128.load(cr, 16), vb, c01), 16); cr += ldcb;
-      v128.store(cr, madd(v128.load(cr), vb, c10)); v128.store(cr, madd(v128.load(cr, 16), vb, c11), 16); cr += ldcb;
-      v128.store(cr, madd(v128.load(cr), vb, c20)); v128.store(cr, madd(v128.load(cr, 16), vb, c21), 16); cr += ldcb;
-      v128.store(cr, madd(v128.load(cr), vb, c30)); v128.store(cr, madd(v128.load(cr, 16), vb, c31), 16);
+      v128.store(cr, vmadd(v128.load(cr), vb, c00)); v128.store(cr, vmadd(v128.load(cr, 16), vb, c01), 16); cr += ldcb;
+      v128.store(cr, vmadd(v128.load(cr), vb, c10)); v128.store(cr, vmadd(v128.load(cr, 16), vb, c11), 16); cr += ldcb;
+      v128.store(cr, vmadd(v128.load(cr), vb, c20)); v128.store(cr, vmadd(v128.load(cr, 16), vb, c21), 16); cr += ldcb;
+      v128.store(cr, vmadd(v128.load(cr), vb, c30)); v128.store(cr, vmadd(v128.load(cr, 16), vb, c31), 16);
     }
     return;
   }

@@ -52,6 +52,25 @@
   return f32x4.extract_lane(v, 0);
 }
 
+// ─── shuffles ───────────────────────────────────────────────────────────────
+
+// Transposes the 4×4 block at src (row stride `ld` bytes) into dst as 4 rows of
+// 4 floats (dst stride `dstStride` bytes): dst[c][r] = src[r][c].
+@inline export function transpose4x4(src: usize, ld: usize, dst: usize, dstStride: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + ld);
+  const r2 = v128.load(src + 2 * ld);
+  const r3 = v128.load(src + 3 * ld);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // r2[0] r3[0] r2[1] r3[1]
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
 // ─── exp ────────────────────────────────────────────────────────────────────
 //
 // e^x = 2^n · e^r with n = round(x / ln2), r = x − n·ln2 ∈ [−ln2/2, ln2/2].
