@@ -88,7 +88,7 @@ export function markdown(result) {
   );
   out.push('');
   out.push('Builds and binaries:');
-  out.push(`- wasmgrad: ${env.wasmgrad.bundle}, backends ${env.wasmgrad.backends.join(', ')}; relaxed SIMD enabled via ${env.wasmgrad.relaxedSimdFlag ?? 'default (Node ≥ 22)'}.`);
+  out.push(`- wasmgrad: ${env.wasmgrad.bundle}, backends ${env.wasmgrad.backends.join(', ')}; relaxed SIMD enabled via ${env.wasmgrad.relaxedSimdFlag ?? 'the runtime (on by default)'}.`);
   const tw = env.tfjs.wasm;
   out.push(
     tw.ok

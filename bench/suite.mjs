@@ -16,9 +16,9 @@
 // Writes bench/results/latest.json, latest.md and latest.svg (bench/report.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { environment, root } from './common.mjs';
 import { runInterleaved } from './harness.mjs';
 import { matmulCases } from './cases/matmul.mjs';
@@ -54,12 +54,11 @@ const osThreads = () => {
 };
 const threadsAtStart = osThreads();
 
-// --- relaxed SIMD on Node 20: the command-line flag, or set before any wasm compiles.
-let relaxedFlag = process.execArgv.includes('--experimental-wasm-relaxed-simd') ? 'command line' : process.execArgv.some((a) => a.endsWith('relaxed-simd.cjs')) ? 'scripts/relaxed-simd.cjs' : null;
-if (!relaxedFlag && Number(process.versions.node.split('.')[0]) < 22) {
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  relaxedFlag = 'v8.setFlagsFromString';
-}
+// --- relaxed SIMD on Node 20: the command-line flag, or the preload (loaded here when
+// the suite was started without it) sets it before any wasm compiles.
+const relaxedFlag = process.execArgv.includes('--experimental-wasm-relaxed-simd')
+  ? 'command line'
+  : createRequire(import.meta.url)('../scripts/relaxed-simd.cjs').relaxedSimdFlag;
 
 // --- build dist/ when any source is newer than the bundle.
 function newest(p) {

@@ -9,6 +9,10 @@
 const PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11,
 ]);
+let how = null; // null: on by default in this runtime
 if (typeof WebAssembly === 'object' && !WebAssembly.validate(PROBE)) {
   require('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd');
+  how = 'v8.setFlagsFromString (scripts/relaxed-simd.cjs)';
 }
+/** How relaxed SIMD was turned on here (null when it is on by default); benchmarks report it. */
+module.exports = { relaxedSimdFlag: how };
