@@ -17,11 +17,8 @@ import {
   Adam, availableBackends, backward, clipGradNorm, crossEntropy, Linear, loadBackend, LSTM, Module, noGrad, reshape,
   seed, setBackend, softmax, take, tensor, tidy, keep,
 } from 'wasmgrad';
+import { arg, rng } from './lib/cli.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const STEPS = Number(arg('steps', 2000));
 const HIDDEN = Number(arg('hidden', 128));
 const BATCH = 128;
@@ -30,14 +27,6 @@ const T = MAX_LEN + 1; // '.' + up to 10 letters in; up to 10 letters + '.' out
 const V = 27; // '.' and a–z
 const backendName = arg('backend', availableBackends()[0]);
 
-function rng(s) {
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const code = (ch) => (ch === '.' ? 0 : ch.charCodeAt(0) - 96);
 const char = (c) => (c === 0 ? '.' : String.fromCharCode(96 + c));
 

@@ -18,15 +18,12 @@ import {
   Adam, availableBackends, captureFeatures, channelGrid, Conv2d, evaluate, fit, Flatten, formatEpoch, Linear,
   loadBackend, MaxPool2d, ReLU, reshape, seed, Sequential, setBackend, slice, tidy,
 } from 'wasmgrad';
+import { arg } from './lib/cli.mjs';
 import { loadMnist } from './data/mnist.mjs';
 import { writePng } from './lib/png.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const EPOCHS = arg('epochs', 8);
-const JS_EPOCHS = arg('js-epochs', 0);
+const EPOCHS = Number(arg('epochs', 8));
+const JS_EPOCHS = Number(arg('js-epochs', 0));
 const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');
 
 function buildModel() {

@@ -7,14 +7,11 @@
 import {
   Adam, availableBackends, evaluate, fit, formatEpoch, Linear, loadBackend, ReLU, seed, Sequential, setBackend,
 } from 'wasmgrad';
+import { arg } from './lib/cli.mjs';
 import { loadMnist } from './data/mnist.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const EPOCHS = arg('epochs', 8);
-const JS_EPOCHS = arg('js-epochs', 1);
+const EPOCHS = Number(arg('epochs', 8));
+const JS_EPOCHS = Number(arg('js-epochs', 1));
 
 function train(backendName, epochs, verbose) {
   setBackend(backendName);

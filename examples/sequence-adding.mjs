@@ -15,27 +15,14 @@ import {
   Adam, availableBackends, backward, clipGradNorm, Linear, loadBackend, LSTM, Module, mseLoss, noGrad, seed, setBackend,
   tensor, tidy,
 } from 'wasmgrad';
+import { arg, rng } from './lib/cli.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const T = Number(arg('steps', 50));
 const HIDDEN = Number(arg('hidden', 64));
 const MAX_STEPS = Number(arg('max-steps', 4000));
 const BATCH = 64;
 const THRESHOLD = 0.01;
 const backendName = arg('backend', availableBackends()[0]);
-
-// Seeded data (mulberry32), independent of the library's generator.
-function rng(s) {
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function batch(n, rand) {
   const x = new Float32Array(n * T * 2);

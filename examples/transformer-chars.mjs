@@ -17,11 +17,8 @@ import {
   Adam, availableBackends, backward, CosineAnnealingLR, crossEntropy, generate, Generator, LinearWarmup, loadBackend,
   noGrad, reshape, seed, setBackend, tensor, tidy, TransformerLM,
 } from 'wasmgrad';
+import { arg } from './lib/cli.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const STEPS = Number(arg('steps', 1500));
 const T = 32;
 const BATCH = 32;

@@ -15,11 +15,8 @@ import {
   Adam, availableBackends, backward, CosineAnnealingLR, crossEntropy, generate, Generator, LinearWarmup, loadBackend,
   reshape, seed, Seq2SeqTransformer, setBackend, tensor, tidy,
 } from 'wasmgrad';
+import { arg } from './lib/cli.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const TASK = arg('task', 'sort');
 const L = Number(arg('len', 8));
 const STEPS = Number(arg('steps', 2000));
