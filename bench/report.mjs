@@ -18,6 +18,7 @@ const COLORS = {
   'tfjs-cpu': '#f5bd8c',
   'ort-wasm': '#3a9d5d',
   'pytorch-cpu': '#8e44ad',
+  'simd128-peak': '#555555',
 };
 const color = (name) => COLORS[name] ?? '#999999';
 
@@ -28,6 +29,7 @@ function contendersOf(result) {
 }
 
 const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(2));
+const pct = (x) => `${(100 * x).toFixed(0)}%`;
 const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
 // ------------------------------------------------------------------ Markdown
@@ -43,6 +45,7 @@ const MATMUL_METHOD = [
   '- ort-wasm: `await session.run({ A, B })` on a one-node MatMul model; A and B are graph inputs (copied into ORT\'s heap every run, C copied out; B is not a constant initializer, so ORT cannot pre-pack it), ' +
     'and the async `run` overhead is included (it dominates at 64).',
   '- pytorch-cpu: `torch.mm(a, b)` (result freed) in a Python worker process, 1 thread; each batch of steps is timed in Python with `time.perf_counter`, so the JSON-over-pipe round trip is not in the time, but Python\'s per-call dispatch is.',
+  '- simd128-peak: not a library but the ceiling — twelve independent f32x4 `relaxed_madd` chains with no memory traffic (bench/simd-peak.ts), interleaved with the others, so the fraction of the peak below is measured in the same moments.',
 ];
 const TRAIN_METHOD = [
   'One step = forward, softmax cross-entropy on logits, backward, Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on one resident batch of synthetic samples (batch 64 for the MLP, 32 for the CNN, LSTM and transformer, as their issues specify); ' +
@@ -120,6 +123,14 @@ export function markdown(result) {
     out.push('');
     out.push(table(['case', ...cols], cases.map((c) => [c.title.replace(/^(matmul|train) /, ''), ...cols.map((n) => cell(c, n, (r) => (r.ratio ? `${r.ratio.median.toFixed(2)}× (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})` : '—')))])));
     out.push('');
+    const peakRows = group === 'matmul' ? cases.map((c) => [c, c.results.find((r) => r.contender === 'simd128-peak' && r.status === 'ok' && r.ratio)]).filter(([, r]) => r) : [];
+    if (peakRows.length) {
+      // The peak row's per-round ratio is peak / reference; its inverse is the
+      // reference's fraction of the peak (min and max swap).
+      out.push(`${result.reference} as a fraction of the SIMD128 peak measured in the same rounds (median of per-round fractions, min–max): ` +
+        peakRows.map(([c, r]) => `${c.title.replace(/^matmul /, '')} ${pct(1 / r.ratio.median)} (${pct(1 / r.ratio.max)}–${pct(1 / r.ratio.min)}), peak ${fmt(r.median)} GFLOPS`).join('; ') + '.');
+      out.push('');
+    }
     out.push(
       group === 'matmul'
         ? 'Peak bytes during one product (wasmgrad: `heap.peakBytes` after `resetPeak()`, includes its GEMM packing workspace (the KC·NC + MC·KC floats of the wasm builds; wasmgrad-js packs into JS arrays outside its heap); TF.js: `tf.profile().peakBytes` relative to the engine before the step, plus its operands; ORT: not measurable; PyTorch: its CPU allocator keeps no peak statistics):'

@@ -8,7 +8,9 @@
 // throughput in samples/s (MLP, CNN, LSTM, transformer encoder; batch 64, Adam).
 // Contenders: wasmgrad's three backends, TF.js wasm and cpu, ORT Web wasm
 // (matmul), PyTorch CPU 1 thread (every case; a Python child process, skipped
-// with the reason where no Python imports torch). Protocol (bench/harness.mjs): warm-up, then contenders interleaved
+// with the reason where no Python imports torch), and in the matmul cases the
+// SIMD128 peak loop (bench/contenders/simd-peak.mjs), whose per-round ratio
+// gives wasmgrad's fraction of the peak measured in the same moments. Protocol (bench/harness.mjs): warm-up, then contenders interleaved
 // A B C … A B C … for several rounds; median/min/max of throughput, and the
 // ratio to wasmgrad's wasm build computed per round. Also the peak bytes of one
 // step and, for training, whether live bytes stay flat over the run.
@@ -90,6 +92,7 @@ const { loadWasmgrad, wasmgradMatmul, wasmgradTrain, contenderName, TRAIN_API } 
 const { loadTfjs, tfjsMatmul, tfjsTrain, TFJS_BACKENDS } = await import('./contenders/tfjs.mjs');
 const { loadOrt, ortMatmul } = await import('./contenders/ort.mjs');
 const { loadPytorch, pytorchContender } = await import('./contenders/pytorch.mjs');
+const { simdPeakContender } = await import('./contenders/simd-peak.mjs');
 const { writeReports } = await import('./report.mjs');
 
 const W = await loadWasmgrad();
@@ -170,6 +173,7 @@ for (const spec of cases) {
   }
   if (spec.group === 'matmul') await add('ort-wasm', () => ortMatmul(ORT, spec));
   await add('pytorch-cpu', () => pytorchContender(PT, spec));
+  if (spec.group === 'matmul') await add('simd128-peak', () => simdPeakContender());
 
   const measured = await runInterleaved(contenders, {
     refName,
