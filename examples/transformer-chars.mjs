@@ -51,7 +51,7 @@ const model = new TransformerLM({
   vocabSize: 27, dModel: 64, numHeads: 4, numLayers: 3, dimFeedforward: 128, maxLen: T, dropout: 0, normFirst: true,
 });
 const opt = new Adam(model.parameters(), { lr: 2e-3 });
-const warm = 100;
+const warm = Math.min(100, Math.floor(STEPS / 10)); // a tenth of a short run
 const sched = new LinearWarmup(opt, { warmupSteps: warm, after: new CosineAnnealingLR(opt, { tMax: STEPS - warm, etaMin: 1e-4 }) });
 
 const heldRng = new Generator(5);

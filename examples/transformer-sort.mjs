@@ -63,7 +63,7 @@ const model = new Seq2SeqTransformer({
   dimFeedforward: 128, dropout: 0, normFirst: true, maxLen: 32,
 });
 const opt = new Adam(model.parameters(), { lr: 1e-3 });
-const warm = 200;
+const warm = Math.min(200, Math.floor(STEPS / 10)); // a tenth of a short run
 const sched = new LinearWarmup(opt, { warmupSteps: warm, after: new CosineAnnealingLR(opt, { tMax: STEPS - warm, etaMin: 5e-5 }) });
 
 /** Greedy decoding with the KV cache; returns exact-sequence accuracy on `seqs` (and the predictions). */
