@@ -102,20 +102,28 @@ function packAPanel(panel: usize, src: usize, ldab: usize, transA: bool, h: i32,
     }
     return;
   }
-  // Rows 0…3: 4×4 transposes; rows 4, 5: one vector of 4 k's each, spread
-  // over the 4 packed k-rows.
+  // Rows 0…3: 4×4 transposes. Rows 4, 5 (h == 6): their 4 k's interleaved
+  // by two shuffles into (a4, a5) pairs, one 8-byte store per packed k-row;
+  // row 4 alone (h == 5): one lane store per k-row.
   let p = 0;
   for (; p + 4 <= kc; p += 4) {
     const s = src + (<usize>p << 2);
     const d = panel + <usize>p * ldp;
     transpose4x4(s, ldab, d, ldp);
-    for (let r = 4; r < h; r++) {
-      const v = v128.load(s + <usize>r * ldab);
-      const dr = d + (<usize>r << 2);
-      v128.store32_lane(dr, v, 0);
-      v128.store32_lane(dr + ldp, v, 1);
-      v128.store32_lane(dr + 2 * ldp, v, 2);
-      v128.store32_lane(dr + 3 * ldp, v, 3);
+    if (h == 6) {
+      const v4 = v128.load(s + 4 * ldab), v5 = v128.load(s + 5 * ldab);
+      const lo = v128.shuffle<f32>(v4, v5, 0, 4, 1, 5); // k0: a4 a5 | k1: a4 a5
+      const hi = v128.shuffle<f32>(v4, v5, 2, 6, 3, 7); // k2, k3
+      v128.store64_lane(d + 16, lo, 0);
+      v128.store64_lane(d + 16 + ldp, lo, 1);
+      v128.store64_lane(d + 16 + 2 * ldp, hi, 0);
+      v128.store64_lane(d + 16 + 3 * ldp, hi, 1);
+    } else if (h == 5) {
+      const v = v128.load(s + 4 * ldab);
+      v128.store32_lane(d + 16, v, 0);
+      v128.store32_lane(d + 16 + ldp, v, 1);
+      v128.store32_lane(d + 16 + 2 * ldp, v, 2);
+      v128.store32_lane(d + 16 + 3 * ldp, v, 3);
     }
   }
   for (; p < kc; p++) {
@@ -271,6 +279,8 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
 // The three kernels differ only in H (the number of A broadcasts per k).
 
 // One row of a full tile: C[r, 0:8] = alpha · (x0, x1) + beta · C[r, 0:8].
+// The kernels test alpha == 1 && beta == 0 (every forward and backward call
+// of a dense layer) once per tile and then store the accumulators as they are.
 @inline function storeRow(c: usize, x0: v128, x1: v128, va: v128, vb: v128, beta: f32): void {
   if (beta == 0) {
     v128.store(c, f32x4.mul(x0, va));
@@ -279,6 +289,12 @@ function packB(dst: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, k
     v128.store(c, vmadd(x0, va, f32x4.mul(v128.load(c), vb)));
     v128.store(c, vmadd(x1, va, f32x4.mul(v128.load(c, 16), vb)), 16);
   }
+}
+
+// C[r, 0:8] = (x0, x1).
+@inline function storeRowPlain(c: usize, x0: v128, x1: v128): void {
+  v128.store(c, x0);
+  v128.store(c, x1, 16);
 }
 
 // Edge tile: the accumulators are in EDGE (row r at r·32 bytes); store the
@@ -326,6 +342,15 @@ function micro6x8(
     bp += 32;
   }
   if (mr == 6 && nr == NR) {
+    if (alpha == 1 && beta == 0) {
+      storeRowPlain(c, c00, c01); c += ldcb;
+      storeRowPlain(c, c10, c11); c += ldcb;
+      storeRowPlain(c, c20, c21); c += ldcb;
+      storeRowPlain(c, c30, c31); c += ldcb;
+      storeRowPlain(c, c40, c41); c += ldcb;
+      storeRowPlain(c, c50, c51);
+      return;
+    }
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
     storeRow(c, c00, c01, va, vb, beta); c += ldcb;
     storeRow(c, c10, c11, va, vb, beta); c += ldcb;
@@ -373,6 +398,14 @@ function micro5x8(
     bp += 32;
   }
   if (mr == 5 && nr == NR) {
+    if (alpha == 1 && beta == 0) {
+      storeRowPlain(c, c00, c01); c += ldcb;
+      storeRowPlain(c, c10, c11); c += ldcb;
+      storeRowPlain(c, c20, c21); c += ldcb;
+      storeRowPlain(c, c30, c31); c += ldcb;
+      storeRowPlain(c, c40, c41);
+      return;
+    }
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
     storeRow(c, c00, c01, va, vb, beta); c += ldcb;
     storeRow(c, c10, c11, va, vb, beta); c += ldcb;
@@ -415,6 +448,13 @@ function micro4x8(
     bp += 32;
   }
   if (mr == 4 && nr == NR) {
+    if (alpha == 1 && beta == 0) {
+      storeRowPlain(c, c00, c01); c += ldcb;
+      storeRowPlain(c, c10, c11); c += ldcb;
+      storeRowPlain(c, c20, c21); c += ldcb;
+      storeRowPlain(c, c30, c31);
+      return;
+    }
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
     storeRow(c, c00, c01, va, vb, beta); c += ldcb;
     storeRow(c, c10, c11, va, vb, beta); c += ldcb;
