@@ -37,13 +37,15 @@
 //
 // Peeled first k step. V8 (TurboFan, Node 20) computes the address of a
 // v128.load32_splat with a non-zero offset as (memory start + offset) + ap,
-// with the first sum a separate node. Inside the loop that is a lea per
-// broadcast (4 of the 6 per k step, the loop then being ~30 instructions for
-// 12 FMAs); when the same broadcasts also occur before the loop, GVN shares the
-// sums and they are computed once, outside it. So each kernel runs its first k
-// step ahead of the loop (kc ≥ 1 always): micro-kernel 4–8% faster in the
-// relaxed build, the whole GEMM ~5% (relaxed) and ~15% (plain SIMD) on the
-// benchmark transformer's shapes (measured interleaved in one process).
+// the first sum a node of its own. Inside the loop that is a lea per such
+// broadcast (4 per k step in the 6×8 kernel: ~30 instructions for 12 FMAs);
+// when the same broadcasts also occur before the loop, GVN shares the sums
+// and they are computed once, outside it. So each kernel runs its first k step
+// ahead of the loop (kc ≥ 1 always). Measured interleaved in one process on
+// the benchmark transformer's GEMM shapes: 2–6% faster in the relaxed build
+// (more when the shared host is busy), 12–16% in the plain SIMD build. (A
+// strip kernel looping over several tiles per call, to save the per-tile
+// call, spills: V8 hoists the loads of the nested k loop. So does unrolling k.)
 //
 // Edges. A block whose row count is not a multiple of MR ends in 4-row panels
 // run by a 4×8 kernel where that wastes fewer rows than an MR-row panel
