@@ -58,7 +58,7 @@
 // "FlashAttention" (2022) for the lse-only saved state and the recomputing
 // backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
 
-import { transpose4x4, vexp, vlog, vmadd, vsplat } from "./vmath";
+import { transpose4x4, vexpNeg, vlog, vmadd, vsplat } from "./vmath";
 import { keyedHash, dropoutKey, vmix } from "./hash";
 
 const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
@@ -340,12 +340,12 @@ function expSum(row: usize, n: i32, m: f32): v128 {
   let acc = vsplat(0);
   let j: usize = 0;
   for (; j + 16 <= bytes; j += 16) {
-    const e = vexp(f32x4.sub(v128.load(row + j), vm));
+    const e = vexpNeg(f32x4.sub(v128.load(row + j), vm));
     v128.store(row + j, e);
     acc = f32x4.add(acc, e);
   }
   for (; j < bytes; j += 4) {
-    const e = f32x4.extract_lane(vexp(vsplat(load<f32>(row + j) - m)), 0);
+    const e = f32x4.extract_lane(vexpNeg(vsplat(load<f32>(row + j) - m)), 0);
     store<f32>(row + j, e);
     acc = f32x4.add(acc, f32x4.replace_lane(vsplat(0), 0, e));
   }
@@ -574,7 +574,7 @@ export function attention_fwd(
   for (; j + 16 <= bytes; j += 16) {
     let x = f32x4.mul(v128.load(srow + j), vs);
     if (hasMask) x = f32x4.add(x, v128.load(mrow + j));
-    const P = vexp(f32x4.sub(x, vL));
+    const P = vexpNeg(f32x4.sub(x, vL));
     let dP = v128.load(drow + j);
     if (drop) {
       const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
@@ -587,7 +587,7 @@ export function attention_fwd(
   for (; j < bytes; j += 4) {
     let x = load<f32>(srow + j) * scale;
     if (hasMask) x += load<f32>(mrow + j);
-    const P = f32x4.extract_lane(vexp(vsplat(x - L)), 0);
+    const P = f32x4.extract_lane(vexpNeg(vsplat(x - L)), 0);
     let dP = load<f32>(drow + j);
     if (drop) {
       const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
