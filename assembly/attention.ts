@@ -95,6 +95,8 @@ let S: usize = 0, DS: usize = 0, PD: usize = 0, QT: usize = 0, GT: usize = 0, OT
 // 1/l of the forward tile's rows, and the lse of one group of four.
 const INV_L: usize = memory.data(BQ * 4, 16);
 const LSE4: usize = memory.data(16, 16);
+// lse of the key-major forward's eight rows.
+const LSE8: usize = memory.data(32, 16);
 // D_i = dO_i·o_i of the backward tile's rows.
 const DI: usize = memory.data(BQ * 4, 16);
 
@@ -228,12 +230,21 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
 // C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn: the transposed-A tile
 // behind dK += dSᵀ·Q and dV += P'ᵀ·dO, with k running over the tile's query
 // rows. A row k at a + k·lda (4 consecutive keys), B row k at b + k·bStride;
-// C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place.
-@inline function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
-  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
-  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
-  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
-  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
+// C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place (acc,
+// a compile-time constant at every call) or overwritten (!acc). The forward's
+// key-major path uses it for both of its products (see forwardKeyMajor).
+@inline function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize, acc: bool = true): void {
+  let c00 = vsplat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (acc) {
+    c00 = v128.load(dst);
+    c01 = v128.load(dst, 16);
+    c10 = v128.load(dst + ldd);
+    c11 = v128.load(dst + ldd, 16);
+    c20 = v128.load(dst + 2 * ldd);
+    c21 = v128.load(dst + 2 * ldd, 16);
+    c30 = v128.load(dst + 3 * ldd);
+    c31 = v128.load(dst + 3 * ldd, 16);
+  }
   for (let k = 0; k < kn; k++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
@@ -417,6 +428,168 @@ function dotVec(a: usize, b: usize, n: i32): v128 {
   return acc;
 }
 
+// ─── forward, key-major (no mask, no causal, no dropout) ────────────────────
+//
+// The common case (an encoder's self-attention, the bench transformer) takes
+// a layout that turns the softmax's row reductions into plain vector ops: the
+// scores of eight queries are kept key-major, S[j·8 + r] = s_{i0+r, j}, so a
+// vector holds four queries' scores against one key. Then the row maxima and
+// sums are two running f32x4 each (no horizontal reductions, no per-row
+// loops), and one exp loop covers all eight rows with its constants
+// loaded once. Both products are tile4x8T's transposed-A tile with a single
+// A pointer stepped by immediates (the row-pointer tile4x8 spends five adds
+// per step on its four A rows and B):
+//   scores   S[j..j+4][0..8] = Σ_d Kᵀ[d][j..j+4]ᵀ · Qᵀ[d][0..8]
+//            (Kᵀ and the eight queries' Qᵀ both packed in 8-wide panels)
+//   P·V      O[r..r+4][c..c+8] = Σ_j S[j][r..r+4]ᵀ · V[j][c..c+8]
+//            (V rows read in place, as in the general path)
+// O is scaled by 1/l at the end as in the general path; the probabilities,
+// when requested, are scaled and transposed into probs four by four.
+
+// The four rows of a 4×4 block held as four vectors, transposed in registers
+// and stored at dst (row stride ld bytes).
+@inline function storeTransposed(a: v128, b: v128, c: v128, d: v128, dst: usize, ld: usize): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + ld, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * ld, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * ld, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+// probs rows i0 + r (r < rows) from the key-major S and the rows' 1/l (IL,
+// eight floats): P[r][j] = S[j·8 + r]·IL[r].
+function storeProbsKeyMajor(prow0: usize, Tk: i32, rows: i32, il0: v128, il1: v128): void {
+  const rowB = <usize>Tk << 2;
+  let j = 0;
+  if (rows == 8) {
+    for (; j + 4 <= Tk; j += 4) {
+      const src = S + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
+      storeTransposed(
+        f32x4.mul(v128.load(src), il0), f32x4.mul(v128.load(src, 32), il0),
+        f32x4.mul(v128.load(src, 64), il0), f32x4.mul(v128.load(src, 96), il0), dst, rowB,
+      );
+      storeTransposed(
+        f32x4.mul(v128.load(src, 16), il1), f32x4.mul(v128.load(src, 48), il1),
+        f32x4.mul(v128.load(src, 80), il1), f32x4.mul(v128.load(src, 112), il1), dst + 4 * rowB, rowB,
+      );
+    }
+  }
+  for (; j < Tk; j++) {
+    const src = S + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      store<f32>(dst + <usize>r * rowB, load<f32>(src + (<usize>r << 2)) * load<f32>(INV_L + (<usize>r << 2)));
+    }
+  }
+}
+
+// Σ_j S[j·8 + r] for four queries r (from p = S or S + 16), added in the
+// general path's order (expSum's four lanes, j mod 4, the tail in lane 0;
+// then hsum4's (l0 + l2) + (l1 + l3)), so that both paths give the same
+// bits: finite-difference gradient checks in float32 are that sensitive to
+// the forward's rounding.
+function rowSumsKeyMajor(p: usize, Tk: i32): v128 {
+  let a0 = vsplat(0), a1 = a0, a2 = a0, a3 = a0;
+  let j = 0;
+  for (; j + 4 <= Tk; j += 4) {
+    const sj = p + (<usize>j << 5);
+    a0 = f32x4.add(a0, v128.load(sj));
+    a1 = f32x4.add(a1, v128.load(sj, 32));
+    a2 = f32x4.add(a2, v128.load(sj, 64));
+    a3 = f32x4.add(a3, v128.load(sj, 96));
+  }
+  for (; j < Tk; j++) a0 = f32x4.add(a0, v128.load(p + (<usize>j << 5)));
+  return f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3));
+}
+
+function forwardKeyMajor(
+  out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32,
+): void {
+  const TkP = up8(Tk), DP = up8(D);
+  const oRow = <usize>DP << 2;
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const ldoB = <usize>HD << 2;
+  const dB = <usize>D << 2;
+  const vs = vsplat(scale);
+  // V rows: read in place when D is a multiple of 8, else padded copies.
+  const direct = DP == D;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const qBase = q + ((<usize>b * sqB + <usize>h * D) << 2);
+      const kBase = k + ((<usize>b * skvB + <usize>h * D) << 2);
+      const vBase = v + ((<usize>b * skvB + <usize>h * D) << 2);
+      packPanels(KT, kBase, ldkvB, Tk, D);
+      if (!direct) packRows(VR, vBase, ldkvB, Tk, D, DP);
+      const vRows = direct ? vBase : VR;
+      const vStride = direct ? ldkvB : oRow;
+      const bh = b * H + h;
+      for (let i0 = 0; i0 < Tq; i0 += 8) {
+        const rows = min(8, Tq - i0);
+        // Qᵀ of the eight queries (zero rows past Tq).
+        packPanels(QT, qBase + <usize>i0 * ldqB, ldqB, rows, D);
+        for (let p = 0; p < TkP; p += NK) {
+          const panel = KT + ((<usize>p * D) << 2);
+          tile4x8T(panel, 32, QT, 32, D, S + (<usize>p << 5), 32, false);
+          tile4x8T(panel + 16, 32, QT, 32, D, S + (<usize>(p + 4) << 5), 32, false);
+        }
+        // Row maxima of s·scale; pmax skips NaN scores, as the general path does.
+        let m0 = vsplat(-Infinity), m1 = m0;
+        for (let j = 0; j < Tk; j++) {
+          const sj = S + (<usize>j << 5);
+          m0 = f32x4.pmax(m0, f32x4.mul(v128.load(sj), vs));
+          m1 = f32x4.pmax(m1, f32x4.mul(v128.load(sj, 16), vs));
+        }
+        // Rows that see no finite score subtract 0 instead of −∞: their
+        // e^{−∞} are 0 (and a NaN score stays NaN, as in the general path).
+        const none0 = f32x4.eq(m0, vsplat(-Infinity)), none1 = f32x4.eq(m1, vsplat(-Infinity));
+        const z0 = v128.andnot(m0, none0), z1 = v128.andnot(m1, none1);
+        for (let j = 0; j < Tk; j++) {
+          const sj = S + (<usize>j << 5);
+          v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), z0)));
+          v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj, 16), vs), z1)), 16);
+        }
+        const l0 = rowSumsKeyMajor(S, Tk), l1 = rowSumsKeyMajor(S + 16, Tk);
+        // 1/l, 0 for rows that see no key (their o is 0); lse = m + log l, +∞ for those rows.
+        const n0 = v128.and(none0, f32x4.eq(l0, l0)), n1 = v128.and(none1, f32x4.eq(l1, l1));
+        const il0 = v128.andnot(f32x4.div(vsplat(1), l0), n0), il1 = v128.andnot(f32x4.div(vsplat(1), l1), n1);
+        const lseRow = lse + ((<usize>bh * Tq + i0) << 2);
+        const lse0 = v128.bitselect(vsplat(Infinity), f32x4.add(m0, vlog(l0)), n0);
+        const lse1 = v128.bitselect(vsplat(Infinity), f32x4.add(m1, vlog(l1)), n1);
+        if (rows == 8) {
+          v128.store(lseRow, lse0);
+          v128.store(lseRow, lse1, 16);
+        } else {
+          v128.store(LSE8, lse0);
+          v128.store(LSE8, lse1, 16);
+          copyRow(lseRow, LSE8, <usize>rows << 2);
+        }
+        v128.store(INV_L, il0);
+        v128.store(INV_L, il1, 16);
+        if (probs != 0) storeProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows, il0, il1);
+        // O = (e·V)·(1/l) (normalised at the end, as in the general path),
+        // four queries × eight columns per tile: straight into out when the
+        // tile fits (D a multiple of 8, four real rows), else via OT.
+        const oBase = out + ((<usize>(b * Tq + i0) * HD + <usize>h * D) << 2);
+        for (let r0 = 0; r0 < rows; r0 += 4) {
+          const full = direct && r0 + 4 <= rows;
+          for (let c = 0; c < DP; c += 8) {
+            const dst = full ? oBase + <usize>r0 * ldoB + (<usize>c << 2) : OT + <usize>r0 * oRow + (<usize>c << 2);
+            tile4x8T(S + (<usize>r0 << 2), 32, vRows + (<usize>c << 2), vStride, Tk, dst, full ? ldoB : oRow, false);
+          }
+          for (let r = r0; r < min(r0 + 4, rows); r++) {
+            const dst = oBase + <usize>r * ldoB;
+            scaleRow(dst, full ? dst : OT + <usize>r * oRow, D, load<f32>(INV_L + (<usize>r << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
 // ─── forward ────────────────────────────────────────────────────────────────
 
 /**
@@ -432,6 +605,10 @@ export function attention_fwd(
 ): void {
   if (B == 0 || H == 0 || Tq == 0) return;
   layout(ws, Tk, D);
+  if (mask == 0 && causal == 0 && !(dropP > 0) && Tk > 0) {
+    forwardKeyMajor(out, lse, probs, q, k, v, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale);
+    return;
+  }
   const TkP = up8(Tk), DP = up8(D);
   const sRow = <usize>TkP << 2; // bytes per S/PD row
   const oRow = <usize>DP << 2; // bytes per OT/VR row
