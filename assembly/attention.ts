@@ -99,6 +99,8 @@ const LSE4: usize = memory.data(16, 16);
 const LSE8: usize = memory.data(32, 16);
 // D_i = dO_i·o_i of the backward tile's rows.
 const DI: usize = memory.data(BQ * 4, 16);
+// lse of the key-major backward's sixteen rows (+∞ past Tq).
+const LSE16: usize = memory.data(BQ * 4, 16);
 
 function layout(ws: usize, Tk: i32, D: i32): void {
   const TkP = <usize>up8(Tk), DP = <usize>up8(D), d = <usize>D;
@@ -809,6 +811,192 @@ export function attention_fwd(
   }
 }
 
+// ─── backward, key-major (no mask, no causal, no dropout, one key block) ────
+//
+// The forward's key-major layout with the 16 queries of a tile: S[j·16 + r]
+// holds P and DS[j·16 + r] dP' → dS, so dS = P ⊙ (dP' − D) is four plain
+// vector ops per key (D_i as four vectors, no per-row loops), and every
+// product is a single-A-pointer tile:
+//   dP'      DS[j..j+4][8 queries] = Σ_d Vᵀ[d][j..j+4]ᵀ · dOᵀ[d][8 queries]
+//   dq       dq[r..r+4][c..c+8]    = Σ_j DS[j][r..r+4]ᵀ · K[j][c..c+8]
+//   dK, dV   dK[j..j+4][c..c+8]   += Σ_r DS[r][j..j+4]ᵀ · Q[r][c..c+8]   (tile4x8K)
+// Stored probabilities (row-major, the op's probs) are transposed into S
+// 4×4 at a time; without them P = e^{s·scale − lse} from the key-major
+// scores as in the forward. Every sum runs in the general path's order, so
+// the results are the same bits.
+
+// C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn with A key-major: the
+// four values of step k at a + 4k + 64u (u < 4: four keys of a 16-query
+// column), B row k at b + k·bStride; C at dst (row stride ldd), accumulated
+// in place.
+@inline function tile4x8K(a: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
+  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
+  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
+  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a);
+    c00 = vmadd(x, b0, c00);
+    c01 = vmadd(x, b1, c01);
+    x = v128.load32_splat(a, 64);
+    c10 = vmadd(x, b0, c10);
+    c11 = vmadd(x, b1, c11);
+    x = v128.load32_splat(a, 128);
+    c20 = vmadd(x, b0, c20);
+    c21 = vmadd(x, b1, c21);
+    x = v128.load32_splat(a, 192);
+    c30 = vmadd(x, b0, c30);
+    c31 = vmadd(x, b1, c31);
+    a += 4;
+    b += bStride;
+  }
+  v128.store(dst, c00);
+  v128.store(dst, c01, 16);
+  dst += ldd;
+  v128.store(dst, c10);
+  v128.store(dst, c11, 16);
+  dst += ldd;
+  v128.store(dst, c20);
+  v128.store(dst, c21, 16);
+  dst += ldd;
+  v128.store(dst, c30);
+  v128.store(dst, c31, 16);
+}
+
+// S[j·16 + r] = probs row r (r < rows, else 0), j < Tk. prow0: row 0's start.
+function loadProbsKeyMajor(prow0: usize, Tk: i32, rows: i32): void {
+  const rowB = <usize>Tk << 2;
+  for (let r0 = 0; r0 < BQ; r0 += 4) {
+    const src = prow0 + <usize>r0 * rowB, dst = S + (<usize>r0 << 2);
+    let j = 0;
+    if (r0 + 4 <= rows) {
+      for (; j + 4 <= Tk; j += 4) transpose4x4(src + (<usize>j << 2), rowB, dst + (<usize>j << 6), 64);
+    }
+    for (; j < Tk; j++) {
+      for (let r = r0; r < r0 + 4; r++) {
+        store<f32>(S + (<usize>j << 6) + (<usize>r << 2), r < rows ? load<f32>(prow0 + <usize>r * rowB + (<usize>j << 2)) : 0);
+      }
+    }
+  }
+}
+
+function backwardKeyMajor(
+  dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize, probs: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32,
+): void {
+  const TkP = up8(Tk);
+  const oRow = <usize>D << 2; // D is a multiple of 8 here: rows are read in place
+  const dB = oRow;
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const ldoB = <usize>HD << 2; // row stride of out and dout
+  const panelB = <usize>(8 * D) << 2; // one 8-query panel of Qᵀ or dOᵀ
+  const vs = vsplat(scale);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const hOff = <usize>h * D;
+      const qBase = q + ((<usize>b * sqB + hOff) << 2);
+      const dqBase = dq + ((<usize>b * sqB + hOff) << 2);
+      const kBase = k + ((<usize>b * skvB + hOff) << 2);
+      const vBase = v + ((<usize>b * skvB + hOff) << 2);
+      const gBase = dout + ((<usize>b * Tq * HD + hOff) << 2);
+      const oBase = out + ((<usize>b * Tq * HD + hOff) << 2);
+      const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
+      const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
+      const bh = b * H + h;
+      if (probs == 0) packPanels(KT, kBase, ldkvB, Tk, D);
+      packPanels(VT, vBase, ldkvB, Tk, D);
+      zeroRow(DK, <usize>TkP * oRow);
+      zeroRow(DV, <usize>TkP * oRow);
+      for (let i0 = 0; i0 < Tq; i0 += BQ) {
+        const rows = min(BQ, Tq - i0);
+        // dOᵀ (and Qᵀ) of the 16 queries in two 8-query panels, zero past Tq.
+        packPanels(GT, gBase + <usize>i0 * ldoB, ldoB, rows, D);
+        if (rows <= 8) zeroRow(GT + panelB, panelB);
+        if (probs == 0) {
+          packPanels(QT, qBase + <usize>i0 * ldqB, ldqB, rows, D);
+          if (rows <= 8) zeroRow(QT + panelB, panelB);
+        }
+        for (let p = 0; p < TkP; p += NK) {
+          const pOff = (<usize>p * D) << 2;
+          for (let qh = 0; qh < 2; qh++) {
+            const dst = (<usize>p << 6) + (<usize>qh << 5);
+            tile4x8T(VT + pOff, 32, GT + <usize>qh * panelB, 32, D, DS + dst, 64, false);
+            tile4x8T(VT + pOff + 16, 32, GT + <usize>qh * panelB, 32, D, DS + dst + 256, 64, false);
+            if (probs == 0) {
+              tile4x8T(KT + pOff, 32, QT + <usize>qh * panelB, 32, D, S + dst, 64, false);
+              tile4x8T(KT + pOff + 16, 32, QT + <usize>qh * panelB, 32, D, S + dst + 256, 64, false);
+            }
+          }
+        }
+        // D_i = dO_i·o_i, four rows per vector (0 past Tq).
+        for (let r0 = 0; r0 < BQ; r0 += 4) {
+          let a0 = vsplat(0), a1 = a0, a2 = a0, a3 = a0;
+          for (let r = r0; r < min(r0 + 4, rows); r++) {
+            const acc = dotVec(gBase + <usize>(i0 + r) * ldoB, oBase + <usize>(i0 + r) * ldoB, D);
+            if (r == r0) a0 = acc;
+            else if (r == r0 + 1) a1 = acc;
+            else if (r == r0 + 2) a2 = acc;
+            else a3 = acc;
+          }
+          v128.store(DI + (<usize>r0 << 2), hsum4(a0, a1, a2, a3));
+        }
+        // P, key-major: the stored probabilities, or e^{s·scale − lse} (lse = +∞ past Tq gives 0).
+        if (probs != 0) {
+          loadProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows);
+        } else {
+          for (let r = 0; r < BQ; r++) {
+            store<f32>(LSE16 + (<usize>r << 2), r < rows ? load<f32>(lse + ((<usize>bh * Tq + i0 + r) << 2)) : Infinity);
+          }
+          for (let u: usize = 0; u < 64; u += 16) {
+            const vL = v128.load(LSE16 + u);
+            for (let j = 0; j < Tk; j++) {
+              const sj = S + (<usize>j << 6) + u;
+              v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), vL)));
+            }
+          }
+        }
+        // dS = P ⊙ (dP' − D), in place of dP'.
+        for (let u: usize = 0; u < 64; u += 16) {
+          const vD = v128.load(DI + u);
+          for (let j = 0; j < Tk; j++) {
+            const o = (<usize>j << 6) + u;
+            v128.store(DS + o, f32x4.mul(v128.load(S + o), f32x4.sub(v128.load(DS + o), vD)));
+          }
+        }
+        // dq rows = scale · dS·K: straight into dq for four real rows, else via OT.
+        for (let r0 = 0; r0 < rows; r0 += 4) {
+          const full = r0 + 4 <= rows;
+          for (let c = 0; c < D; c += 8) {
+            const dst = full ? dqBase + <usize>(i0 + r0) * ldqB + (<usize>c << 2) : OT + <usize>r0 * oRow + (<usize>c << 2);
+            tile4x8T(DS + (<usize>r0 << 2), 64, kBase + (<usize>c << 2), ldkvB, Tk, dst, full ? ldqB : oRow, false);
+          }
+          for (let r = r0; r < min(r0 + 4, rows); r++) {
+            const dst = dqBase + <usize>(i0 + r) * ldqB;
+            scaleRow(dst, full ? dst : OT + <usize>r * oRow, D, scale);
+          }
+        }
+        // dK += dSᵀ·Q, dV += Pᵀ·dO over the tile's rows.
+        const qRows = qBase + <usize>i0 * ldqB, gRows = gBase + <usize>i0 * ldoB;
+        for (let j0 = 0; j0 < Tk; j0 += 4) {
+          const aOff = <usize>j0 << 6;
+          for (let c = 0; c < D; c += 8) {
+            const cOff = <usize>c << 2;
+            tile4x8K(DS + aOff, qRows + cOff, ldqB, rows, DK + <usize>j0 * oRow + cOff, oRow);
+            tile4x8K(S + aOff, gRows + cOff, ldoB, rows, DV + <usize>j0 * oRow + cOff, oRow);
+          }
+        }
+      }
+      for (let j = 0; j < Tk; j++) {
+        scaleRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, D, scale);
+        copyRow(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
+      }
+    }
+  }
+}
+
 /**
  * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
  * wanted; written in full) from q, k, v, out and dout ([B,Tq,H,D]), lse
@@ -830,6 +1018,10 @@ export function attention_bwd(
 ): void {
   if (B == 0 || H == 0) return;
   layout(ws, Tk, D);
+  if (mask == 0 && dmask == 0 && causal == 0 && !(dropP > 0) && Tq > 0 && Tk > 0 && Tk <= KEY_BLOCK && (D & 7) == 0) {
+    backwardKeyMajor(dq, dk, dv, q, k, v, out, dout, lse, probs, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale);
+    return;
+  }
   const TkP = up8(Tk), DP = up8(D);
   const KB = min(TkP, KEY_BLOCK); // keys per block
   const sRow = <usize>KB << 2; // bytes per S/DS/PD row in the backward
