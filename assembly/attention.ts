@@ -818,12 +818,12 @@ export function attention_fwd(
 // vector ops per key (D_i as four vectors, no per-row loops), and every
 // product is a single-A-pointer tile:
 //   dP'      DS[j..j+4][8 queries] = Σ_d Vᵀ[d][j..j+4]ᵀ · dOᵀ[d][8 queries]
-//   dq       dq[r..r+4][c..c+8]    = Σ_j DS[j][r..r+4]ᵀ · K[j][c..c+8]
+//   dq       dq[r..r+4][c..c+8]    = Σ_j DS[j][r..r+4]ᵀ · K[j][c..c+8]   (DS = scale·dS)
 //   dK, dV   dK[j..j+4][c..c+8]   += Σ_r DS[r][j..j+4]ᵀ · Q[r][c..c+8]   (tile4x8K)
 // Stored probabilities (row-major, the op's probs) are transposed into S
 // 4×4 at a time; without them P = e^{s·scale − lse} from the key-major
 // scores as in the forward. Every sum runs in the general path's order, so
-// the results are the same bits.
+// the results are the same bits (for a power-of-two scale; see dS below).
 
 // C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn with A key-major: the
 // four values of step k at a + 4k + 64u (u < 4: four keys of a 16-query
@@ -958,24 +958,26 @@ function backwardKeyMajor(
             }
           }
         }
-        // dS = P ⊙ (dP' − D), in place of dP'.
+        // scale·dS = scale·P ⊙ (dP' − D), in place of dP'. Scaling dS here
+        // rather than dq and dK afterwards saves two passes over them; for a
+        // power-of-two scale (1/√D with D = 4ⁿ: 16, 64, 256) the results are
+        // the same bits either way, otherwise they differ in the last bit.
         for (let u: usize = 0; u < 64; u += 16) {
           const vD = v128.load(DI + u);
           for (let j = 0; j < Tk; j++) {
             const o = (<usize>j << 6) + u;
-            v128.store(DS + o, f32x4.mul(v128.load(S + o), f32x4.sub(v128.load(DS + o), vD)));
+            v128.store(DS + o, f32x4.mul(f32x4.mul(v128.load(S + o), f32x4.sub(v128.load(DS + o), vD)), vs));
           }
         }
-        // dq rows = scale · dS·K: straight into dq for four real rows, else via OT.
+        // dq rows = (scale·dS)·K: straight into dq for four real rows, else via OT.
         for (let r0 = 0; r0 < rows; r0 += 4) {
           const full = r0 + 4 <= rows;
           for (let c = 0; c < D; c += 8) {
             const dst = full ? dqBase + <usize>(i0 + r0) * ldqB + (<usize>c << 2) : OT + <usize>r0 * oRow + (<usize>c << 2);
             tile4x8T(DS + (<usize>r0 << 2), 64, kBase + (<usize>c << 2), ldkvB, Tk, dst, full ? ldqB : oRow, false);
           }
-          for (let r = r0; r < min(r0 + 4, rows); r++) {
-            const dst = dqBase + <usize>(i0 + r) * ldqB;
-            scaleRow(dst, full ? dst : OT + <usize>r * oRow, D, scale);
+          if (!full) {
+            for (let r = r0; r < rows; r++) copyRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, dB);
           }
         }
         // dK += dSᵀ·Q, dV += Pᵀ·dO over the tile's rows.
@@ -990,7 +992,7 @@ function backwardKeyMajor(
         }
       }
       for (let j = 0; j < Tk; j++) {
-        scaleRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, D, scale);
+        copyRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, dB);
         copyRow(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
       }
     }
