@@ -464,11 +464,13 @@ function dotVec(a: usize, b: usize, n: i32): v128 {
 // probs rows i0 + r (r < rows) from the key-major S and the rows' 1/l (IL,
 // eight floats): P[r][j] = S[j·8 + r]·IL[r].
 function storeProbsKeyMajor(prow0: usize, Tk: i32, rows: i32, il0: v128, il1: v128): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S;
   const rowB = <usize>Tk << 2;
   let j = 0;
   if (rows == 8) {
     for (; j + 4 <= Tk; j += 4) {
-      const src = S + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
+      const src = sK + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
       storeTransposed(
         f32x4.mul(v128.load(src), il0), f32x4.mul(v128.load(src, 32), il0),
         f32x4.mul(v128.load(src, 64), il0), f32x4.mul(v128.load(src, 96), il0), dst, rowB,
@@ -480,7 +482,7 @@ function storeProbsKeyMajor(prow0: usize, Tk: i32, rows: i32, il0: v128, il1: v1
     }
   }
   for (; j < Tk; j++) {
-    const src = S + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
+    const src = sK + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
     for (let r = 0; r < rows; r++) {
       store<f32>(dst + <usize>r * rowB, load<f32>(src + (<usize>r << 2)) * load<f32>(INV_L + (<usize>r << 2)));
     }
@@ -510,6 +512,8 @@ function forwardKeyMajor(
   out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32,
 ): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S, ktP = KT, qtP = QT, otP = OT;
   const TkP = up8(Tk), DP = up8(D);
   const oRow = <usize>DP << 2;
   const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
@@ -524,7 +528,7 @@ function forwardKeyMajor(
       const qBase = q + ((<usize>b * sqB + <usize>h * D) << 2);
       const kBase = k + ((<usize>b * skvB + <usize>h * D) << 2);
       const vBase = v + ((<usize>b * skvB + <usize>h * D) << 2);
-      packPanels(KT, kBase, ldkvB, Tk, D);
+      packPanels(ktP, kBase, ldkvB, Tk, D);
       if (!direct) packRows(VR, vBase, ldkvB, Tk, D, DP);
       const vRows = direct ? vBase : VR;
       const vStride = direct ? ldkvB : oRow;
@@ -532,16 +536,16 @@ function forwardKeyMajor(
       for (let i0 = 0; i0 < Tq; i0 += 8) {
         const rows = min(8, Tq - i0);
         // Qᵀ of the eight queries (zero rows past Tq).
-        packPanels(QT, qBase + <usize>i0 * ldqB, ldqB, rows, D);
+        packPanels(qtP, qBase + <usize>i0 * ldqB, ldqB, rows, D);
         for (let p = 0; p < TkP; p += NK) {
-          const panel = KT + ((<usize>p * D) << 2);
-          tile4x8T(panel, 32, QT, 32, D, S + (<usize>p << 5), 32, false);
-          tile4x8T(panel + 16, 32, QT, 32, D, S + (<usize>(p + 4) << 5), 32, false);
+          const panel = ktP + ((<usize>p * D) << 2);
+          tile4x8T(panel, 32, qtP, 32, D, sK + (<usize>p << 5), 32, false);
+          tile4x8T(panel + 16, 32, qtP, 32, D, sK + (<usize>(p + 4) << 5), 32, false);
         }
         // Row maxima of s·scale; pmax skips NaN scores, as the general path does.
         let m0 = vsplat(-Infinity), m1 = m0;
         for (let j = 0; j < Tk; j++) {
-          const sj = S + (<usize>j << 5);
+          const sj = sK + (<usize>j << 5);
           m0 = f32x4.pmax(m0, f32x4.mul(v128.load(sj), vs));
           m1 = f32x4.pmax(m1, f32x4.mul(v128.load(sj, 16), vs));
         }
@@ -550,11 +554,11 @@ function forwardKeyMajor(
         const none0 = f32x4.eq(m0, vsplat(-Infinity)), none1 = f32x4.eq(m1, vsplat(-Infinity));
         const z0 = v128.andnot(m0, none0), z1 = v128.andnot(m1, none1);
         for (let j = 0; j < Tk; j++) {
-          const sj = S + (<usize>j << 5);
+          const sj = sK + (<usize>j << 5);
           v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), z0)));
           v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj, 16), vs), z1)), 16);
         }
-        const l0 = rowSumsKeyMajor(S, Tk), l1 = rowSumsKeyMajor(S + 16, Tk);
+        const l0 = rowSumsKeyMajor(sK, Tk), l1 = rowSumsKeyMajor(sK + 16, Tk);
         // 1/l, 0 for rows that see no key (their o is 0); lse = m + log l, +∞ for those rows.
         const n0 = v128.and(none0, f32x4.eq(l0, l0)), n1 = v128.and(none1, f32x4.eq(l1, l1));
         const il0 = v128.andnot(f32x4.div(vsplat(1), l0), n0), il1 = v128.andnot(f32x4.div(vsplat(1), l1), n1);
@@ -574,17 +578,17 @@ function forwardKeyMajor(
         if (probs != 0) storeProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows, il0, il1);
         // O = (e·V)·(1/l) (normalised at the end, as in the general path),
         // four queries × eight columns per tile: straight into out when the
-        // tile fits (D a multiple of 8, four real rows), else via OT.
+        // tile fits (D a multiple of 8, four real rows), else via otP.
         const oBase = out + ((<usize>(b * Tq + i0) * HD + <usize>h * D) << 2);
         for (let r0 = 0; r0 < rows; r0 += 4) {
           const full = direct && r0 + 4 <= rows;
           for (let c = 0; c < DP; c += 8) {
-            const dst = full ? oBase + <usize>r0 * ldoB + (<usize>c << 2) : OT + <usize>r0 * oRow + (<usize>c << 2);
-            tile4x8T(S + (<usize>r0 << 2), 32, vRows + (<usize>c << 2), vStride, Tk, dst, full ? ldoB : oRow, false);
+            const dst = full ? oBase + <usize>r0 * ldoB + (<usize>c << 2) : otP + <usize>r0 * oRow + (<usize>c << 2);
+            tile4x8T(sK + (<usize>r0 << 2), 32, vRows + (<usize>c << 2), vStride, Tk, dst, full ? ldoB : oRow, false);
           }
           for (let r = r0; r < min(r0 + 4, rows); r++) {
             const dst = oBase + <usize>r * ldoB;
-            scaleRow(dst, full ? dst : OT + <usize>r * oRow, D, load<f32>(INV_L + (<usize>r << 2)));
+            scaleRow(dst, full ? dst : otP + <usize>r * oRow, D, load<f32>(INV_L + (<usize>r << 2)));
           }
         }
       }
@@ -867,16 +871,18 @@ export function attention_fwd(
 
 // S[j·16 + r] = probs row r (r < rows, else 0), j < Tk. prow0: row 0's start.
 function loadProbsKeyMajor(prow0: usize, Tk: i32, rows: i32): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S;
   const rowB = <usize>Tk << 2;
   for (let r0 = 0; r0 < BQ; r0 += 4) {
-    const src = prow0 + <usize>r0 * rowB, dst = S + (<usize>r0 << 2);
+    const src = prow0 + <usize>r0 * rowB, dst = sK + (<usize>r0 << 2);
     let j = 0;
     if (r0 + 4 <= rows) {
       for (; j + 4 <= Tk; j += 4) transpose4x4(src + (<usize>j << 2), rowB, dst + (<usize>j << 6), 64);
     }
     for (; j < Tk; j++) {
       for (let r = r0; r < r0 + 4; r++) {
-        store<f32>(S + (<usize>j << 6) + (<usize>r << 2), r < rows ? load<f32>(prow0 + <usize>r * rowB + (<usize>j << 2)) : 0);
+        store<f32>(sK + (<usize>j << 6) + (<usize>r << 2), r < rows ? load<f32>(prow0 + <usize>r * rowB + (<usize>j << 2)) : 0);
       }
     }
   }
@@ -886,6 +892,8 @@ function backwardKeyMajor(
   dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize, probs: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32,
 ): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S, dsK = DS, ktP = KT, vtP = VT, qtP = QT, gtP = GT, otP = OT, dkA = DK, dvA = DV;
   const TkP = up8(Tk);
   const oRow = <usize>D << 2; // D is a multiple of 8 here: rows are read in place
   const dB = oRow;
@@ -906,28 +914,28 @@ function backwardKeyMajor(
       const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
       const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
       const bh = b * H + h;
-      if (probs == 0) packPanels(KT, kBase, ldkvB, Tk, D);
-      packPanels(VT, vBase, ldkvB, Tk, D);
-      zeroRow(DK, <usize>TkP * oRow);
-      zeroRow(DV, <usize>TkP * oRow);
+      if (probs == 0) packPanels(ktP, kBase, ldkvB, Tk, D);
+      packPanels(vtP, vBase, ldkvB, Tk, D);
+      zeroRow(dkA, <usize>TkP * oRow);
+      zeroRow(dvA, <usize>TkP * oRow);
       for (let i0 = 0; i0 < Tq; i0 += BQ) {
         const rows = min(BQ, Tq - i0);
         // dOᵀ (and Qᵀ) of the 16 queries in two 8-query panels, zero past Tq.
-        packPanels(GT, gBase + <usize>i0 * ldoB, ldoB, rows, D);
-        if (rows <= 8) zeroRow(GT + panelB, panelB);
+        packPanels(gtP, gBase + <usize>i0 * ldoB, ldoB, rows, D);
+        if (rows <= 8) zeroRow(gtP + panelB, panelB);
         if (probs == 0) {
-          packPanels(QT, qBase + <usize>i0 * ldqB, ldqB, rows, D);
-          if (rows <= 8) zeroRow(QT + panelB, panelB);
+          packPanels(qtP, qBase + <usize>i0 * ldqB, ldqB, rows, D);
+          if (rows <= 8) zeroRow(qtP + panelB, panelB);
         }
         for (let p = 0; p < TkP; p += NK) {
           const pOff = (<usize>p * D) << 2;
           for (let qh = 0; qh < 2; qh++) {
             const dst = (<usize>p << 6) + (<usize>qh << 5);
-            tile4x8T(VT + pOff, 32, GT + <usize>qh * panelB, 32, D, DS + dst, 64, false);
-            tile4x8T(VT + pOff + 16, 32, GT + <usize>qh * panelB, 32, D, DS + dst + 256, 64, false);
+            tile4x8T(vtP + pOff, 32, gtP + <usize>qh * panelB, 32, D, dsK + dst, 64, false);
+            tile4x8T(vtP + pOff + 16, 32, gtP + <usize>qh * panelB, 32, D, dsK + dst + 256, 64, false);
             if (probs == 0) {
-              tile4x8T(KT + pOff, 32, QT + <usize>qh * panelB, 32, D, S + dst, 64, false);
-              tile4x8T(KT + pOff + 16, 32, QT + <usize>qh * panelB, 32, D, S + dst + 256, 64, false);
+              tile4x8T(ktP + pOff, 32, qtP + <usize>qh * panelB, 32, D, sK + dst, 64, false);
+              tile4x8T(ktP + pOff + 16, 32, qtP + <usize>qh * panelB, 32, D, sK + dst + 256, 64, false);
             }
           }
         }
@@ -953,7 +961,7 @@ function backwardKeyMajor(
           for (let u: usize = 0; u < 64; u += 16) {
             const vL = v128.load(LSE16 + u);
             for (let j = 0; j < Tk; j++) {
-              const sj = S + (<usize>j << 6) + u;
+              const sj = sK + (<usize>j << 6) + u;
               v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), vL)));
             }
           }
@@ -966,18 +974,18 @@ function backwardKeyMajor(
           const vD = v128.load(DI + u);
           for (let j = 0; j < Tk; j++) {
             const o = (<usize>j << 6) + u;
-            v128.store(DS + o, f32x4.mul(f32x4.mul(v128.load(S + o), f32x4.sub(v128.load(DS + o), vD)), vs));
+            v128.store(dsK + o, f32x4.mul(f32x4.mul(v128.load(sK + o), f32x4.sub(v128.load(dsK + o), vD)), vs));
           }
         }
-        // dq rows = (scale·dS)·K: straight into dq for four real rows, else via OT.
+        // dq rows = (scale·dS)·K: straight into dq for four real rows, else via otP.
         for (let r0 = 0; r0 < rows; r0 += 4) {
           const full = r0 + 4 <= rows;
           for (let c = 0; c < D; c += 8) {
-            const dst = full ? dqBase + <usize>(i0 + r0) * ldqB + (<usize>c << 2) : OT + <usize>r0 * oRow + (<usize>c << 2);
-            tile4x8T(DS + (<usize>r0 << 2), 64, kBase + (<usize>c << 2), ldkvB, Tk, dst, full ? ldqB : oRow, false);
+            const dst = full ? dqBase + <usize>(i0 + r0) * ldqB + (<usize>c << 2) : otP + <usize>r0 * oRow + (<usize>c << 2);
+            tile4x8T(dsK + (<usize>r0 << 2), 64, kBase + (<usize>c << 2), ldkvB, Tk, dst, full ? ldqB : oRow, false);
           }
           if (!full) {
-            for (let r = r0; r < rows; r++) copyRow(dqBase + <usize>(i0 + r) * ldqB, OT + <usize>r * oRow, dB);
+            for (let r = r0; r < rows; r++) copyRow(dqBase + <usize>(i0 + r) * ldqB, otP + <usize>r * oRow, dB);
           }
         }
         // dK += dSᵀ·Q, dV += Pᵀ·dO over the tile's rows.
@@ -986,14 +994,14 @@ function backwardKeyMajor(
           const aOff = <usize>j0 << 6;
           for (let c = 0; c < D; c += 8) {
             const cOff = <usize>c << 2;
-            tile4x8K(DS + aOff, qRows + cOff, ldqB, rows, DK + <usize>j0 * oRow + cOff, oRow);
-            tile4x8K(S + aOff, gRows + cOff, ldoB, rows, DV + <usize>j0 * oRow + cOff, oRow);
+            tile4x8K(dsK + aOff, qRows + cOff, ldqB, rows, dkA + <usize>j0 * oRow + cOff, oRow);
+            tile4x8K(sK + aOff, gRows + cOff, ldoB, rows, dvA + <usize>j0 * oRow + cOff, oRow);
           }
         }
       }
       for (let j = 0; j < Tk; j++) {
-        copyRow(dkBase + <usize>j * ldkvB, DK + <usize>j * oRow, dB);
-        copyRow(dvBase + <usize>j * ldkvB, DV + <usize>j * oRow, dB);
+        copyRow(dkBase + <usize>j * ldkvB, dkA + <usize>j * oRow, dB);
+        copyRow(dvBase + <usize>j * ldkvB, dvA + <usize>j * oRow, dB);
       }
     }
   }
