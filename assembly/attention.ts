@@ -461,6 +461,45 @@ function dotVec(a: usize, b: usize, n: i32): v128 {
   v128.store(dst + 3 * ld, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
+// ─── private probabilities ──────────────────────────────────────────────────
+//
+// When the op keeps the probabilities only for the backward (probsPrivate ≠
+// 0: not the weights handed to the caller), the key-major kernels store them
+// key-major too, in blocks of 16 queries: P_ij at
+//
+//   (b·H + h)·Tq·Tk + i0·Tk + j·n + (i − i0),   i0 = i − i mod 16,  n = min(16, Tq − i0)
+//
+// so the forward writes each key's eight probabilities with two vector
+// stores and the backward reads a full block in place as its S (no 4×4
+// transposes either way). Both kernels decide with keyMajorProbs on the same
+// arguments, so they agree on the layout; elsewhere probs are row-major.
+// (The js backend ignores the flag: its probs are always row-major.)
+
+@inline function keyMajorProbs(mask: usize, causal: i32, dropP: f32, Tq: i32, Tk: i32, D: i32): bool {
+  return mask == 0 && causal == 0 && !(dropP > 0) && Tq > 0 && Tk > 0 && Tk <= KEY_BLOCK && (D & 7) == 0;
+}
+
+// The eight queries' probabilities into a 16-query block (see above): blk =
+// the block's start, n its rows, o = i0 mod 16 (0 or 8), rows ≤ 8 real rows.
+function storeProbsBlock(blk: usize, Tk: i32, n: i32, o: i32, rows: i32, il0: v128, il1: v128): void {
+  const sK = S;
+  if (n == 16) {
+    // rows = 8: both halves full.
+    const dst0 = blk + (<usize>o << 2);
+    for (let j = 0; j < Tk; j++) {
+      const src = sK + (<usize>j << 5), dst = dst0 + (<usize>j << 6);
+      v128.store(dst, f32x4.mul(v128.load(src), il0));
+      v128.store(dst, f32x4.mul(v128.load(src, 16), il1), 16);
+    }
+  } else {
+    for (let j = 0; j < Tk; j++) {
+      for (let r = 0; r < rows; r++) {
+        store<f32>(blk + ((<usize>(j * n + o + r)) << 2), load<f32>(sK + (<usize>j << 5) + (<usize>r << 2)) * load<f32>(INV_L + (<usize>r << 2)));
+      }
+    }
+  }
+}
+
 // probs rows i0 + r (r < rows) from the key-major S and the rows' 1/l (IL,
 // eight floats): P[r][j] = S[j·8 + r]·IL[r].
 function storeProbsKeyMajor(prow0: usize, Tk: i32, rows: i32, il0: v128, il1: v128): void {
@@ -521,7 +560,7 @@ function rowSumsKeyMajor(p: usize, Tk: i32): v128 {
 
 function forwardKeyMajor(
   out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize,
-  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32, privateProbs: bool,
 ): void {
   // The region pointers as locals: a global is reloaded on every use inside a loop.
   const sK = S, ktP = KT, qtP = QT, otP = OT;
@@ -583,7 +622,14 @@ function forwardKeyMajor(
         }
         v128.store(INV_L, il0);
         v128.store(INV_L, il1, 16);
-        if (probs != 0) storeProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows, il0, il1);
+        if (probs != 0) {
+          if (privateProbs) {
+            const i16 = i0 & ~15;
+            storeProbsBlock(probs + ((<usize>(bh * Tq + i16) * <usize>Tk) << 2), Tk, min(16, Tq - i16), i0 - i16, rows, il0, il1);
+          } else {
+            storeProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows, il0, il1);
+          }
+        }
         // O = (e·V)·(1/l) (normalised at the end, as in the general path),
         // four queries × eight columns per tile: straight into out when the
         // tile fits (D a multiple of 8, four real rows), else via otP.
@@ -610,17 +656,20 @@ function forwardKeyMajor(
  * out [B,Tq,H,D], lse [B,H,Tq], probs [B,H,Tq,Tk] (0 = not wanted) from q, k,
  * v (strided as in the header) and an additive mask (0 = none). causal ≠ 0
  * masks keys j > i + Tk − Tq. dropP ∈ [0, 1) drops attention weights with the
- * hash of (seed, index). ws: attentionWorkspaceBytes(Tk, D).
+ * hash of (seed, index). ws: attentionWorkspaceBytes(Tk, D). probsPrivate ≠ 0:
+ * probs are only for attention_bwd (same flag), which may then get them in
+ * the key-major kernels' own layout (see "private probabilities").
  */
 export function attention_fwd(
   out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize, mask: usize, ws: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
-  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32, probsPrivate: i32,
 ): void {
   if (B == 0 || H == 0 || Tq == 0) return;
   layout(ws, Tk, D);
   if (mask == 0 && causal == 0 && !(dropP > 0) && Tk > 0) {
-    forwardKeyMajor(out, lse, probs, q, k, v, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale);
+    const privateProbs = probsPrivate != 0 && keyMajorProbs(mask, causal, dropP, Tq, Tk, D);
+    forwardKeyMajor(out, lse, probs, q, k, v, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale, privateProbs);
     return;
   }
   const TkP = up8(Tk), DP = up8(D);
@@ -832,8 +881,9 @@ export function attention_fwd(
 //   dP'      DS[j..j+4][8 queries] = Σ_d Vᵀ[d][j..j+4]ᵀ · dOᵀ[d][8 queries]
 //   dq       dq[r..r+4][c..c+8]    = Σ_j DS[j][r..r+4]ᵀ · K[j][c..c+8]   (DS = scale·dS)
 //   dK, dV   dK[j..j+4][c..c+8]   += Σ_r DS[r][j..j+4]ᵀ · Q[r][c..c+8]   (tile4x8K)
-// Stored probabilities (row-major, the op's probs) are transposed into S
-// 4×4 at a time; without them P = e^{s·scale − lse} from the key-major
+// Stored probabilities are read in place when private (a full block of the
+// key-major layout, see "private probabilities"), else (row-major) transposed
+// into S 4×4 at a time; without them P = e^{s·scale − lse} from the key-major
 // scores as in the forward. Every sum runs in the general path's order, so
 // the results are the same bits (for a power-of-two scale; see dS below).
 
@@ -898,7 +948,7 @@ function loadProbsKeyMajor(prow0: usize, Tk: i32, rows: i32): void {
 
 function backwardKeyMajor(
   dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize, probs: usize,
-  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32, privateProbs: bool,
 ): void {
   // The region pointers as locals: a global is reloaded on every use inside a loop.
   const sK = S, dsK = DS, ktP = KT, vtP = VT, qtP = QT, gtP = GT, otP = OT, dkA = DK, dvA = DV;
@@ -959,9 +1009,20 @@ function backwardKeyMajor(
           }
           v128.store(DI + (<usize>r0 << 2), hsum4(a0, a1, a2, a3));
         }
-        // P, key-major: the stored probabilities, or e^{s·scale − lse} (lse = +∞ past Tq gives 0).
+        // P, key-major: the stored probabilities (a full private block read in
+        // place), or e^{s·scale − lse} (lse = +∞ past Tq gives 0).
+        let pK = sK;
         if (probs != 0) {
-          loadProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows);
+          const blk = probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2);
+          if (!privateProbs) loadProbsKeyMajor(blk, Tk, rows);
+          else if (rows == BQ && (Tk & 3) == 0) pK = blk; // (dV's last 4-key group must not read past the block)
+          else {
+            for (let j = 0; j < Tk; j++) {
+              for (let r = 0; r < BQ; r++) {
+                store<f32>(sK + (<usize>j << 6) + (<usize>r << 2), r < rows ? load<f32>(blk + (<usize>(j * rows + r) << 2)) : 0);
+              }
+            }
+          }
         } else {
           for (let r = 0; r < BQ; r++) {
             store<f32>(LSE16 + (<usize>r << 2), r < rows ? load<f32>(lse + ((<usize>bh * Tq + i0 + r) << 2)) : Infinity);
@@ -982,7 +1043,7 @@ function backwardKeyMajor(
           const vD = v128.load(DI + u);
           for (let j = 0; j < Tk; j++) {
             const o = (<usize>j << 6) + u;
-            v128.store(dsK + o, f32x4.mul(f32x4.mul(v128.load(sK + o), f32x4.sub(v128.load(dsK + o), vD)), vs));
+            v128.store(dsK + o, f32x4.mul(f32x4.mul(v128.load(pK + o), f32x4.sub(v128.load(dsK + o), vD)), vs));
           }
         }
         // dq rows = (scale·dS)·K: straight into dq for four real rows, else via otP.
@@ -1003,7 +1064,7 @@ function backwardKeyMajor(
           for (let c = 0; c < D; c += 8) {
             const cOff = <usize>c << 2;
             tile4x8K(dsK + aOff, qRows + cOff, ldqB, rows, dkA + <usize>j0 * oRow + cOff, oRow);
-            tile4x8K(sK + aOff, gRows + cOff, ldoB, rows, dvA + <usize>j0 * oRow + cOff, oRow);
+            tile4x8K(pK + aOff, gRows + cOff, ldoB, rows, dvA + <usize>j0 * oRow + cOff, oRow);
           }
         }
       }
@@ -1021,7 +1082,8 @@ function backwardKeyMajor(
  * [B,H,Tq] and the mask. Every element of dq, dk, dv's heads is written.
  * probs ≠ 0: the forward's probabilities [B,H,Tq,Tk] (its `probs` output),
  * used instead of recomputing Q·Kᵀ and the exponentials (the op stores them
- * for short key sequences, where they cost less memory than Q, K, V).
+ * for short key sequences, where they cost less memory than Q, K, V);
+ * probsPrivate as given to the forward that wrote them.
  *
  * Loop order (FlashAttention-2's): key blocks of up to KEY_BLOCK keys
  * outside, query tiles inside. A block's dK and dV accumulate in a small
@@ -1032,12 +1094,12 @@ export function attention_bwd(
   dq: usize, dk: usize, dv: usize, dmask: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
   probs: usize, mask: usize, ws: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
-  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32, probsPrivate: i32,
 ): void {
   if (B == 0 || H == 0) return;
   layout(ws, Tk, D);
-  if (mask == 0 && dmask == 0 && causal == 0 && !(dropP > 0) && Tq > 0 && Tk > 0 && Tk <= KEY_BLOCK && (D & 7) == 0) {
-    backwardKeyMajor(dq, dk, dv, q, k, v, out, dout, lse, probs, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale);
+  if (dmask == 0 && keyMajorProbs(mask, causal, dropP, Tq, Tk, D)) {
+    backwardKeyMajor(dq, dk, dv, q, k, v, out, dout, lse, probs, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale, probsPrivate != 0);
     return;
   }
   const TkP = up8(Tk), DP = up8(D);
