@@ -195,7 +195,8 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
   let c10 = vsplat(0), c11 = vsplat(0);
   let c20 = vsplat(0), c21 = vsplat(0);
   let c30 = vsplat(0), c31 = vsplat(0);
-  for (let k = 0; k < kn; k++) {
+  const aEnd = a0 + (<usize>kn << 2); // the loop runs on a0 (no separate counter)
+  for (; a0 < aEnd; a0 += 4) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let a = v128.load32_splat(a0);
@@ -210,7 +211,6 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
     a = v128.load32_splat(a3);
     c30 = vmadd(a, b0, c30);
     c31 = vmadd(a, b1, c31);
-    a0 += 4;
     a1 += 4;
     a2 += 4;
     a3 += 4;
@@ -247,7 +247,9 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
     c30 = v128.load(dst + 3 * ldd);
     c31 = v128.load(dst + 3 * ldd, 16);
   }
-  for (let k = 0; k < kn; k++) {
+  // The loop runs on A's pointer (no separate counter to step).
+  const aEnd = a + <usize>kn * lda;
+  for (; a < aEnd; a += lda) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     // Broadcast loads (load ports) rather than one load and four shuffles
@@ -264,7 +266,6 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
     x = v128.load32_splat(a, 12);
     c30 = vmadd(x, b0, c30);
     c31 = vmadd(x, b1, c31);
-    a += lda;
     b += bStride;
   }
   v128.store(dst, c00);
@@ -896,7 +897,8 @@ export function attention_fwd(
   let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
   let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
   let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
-  for (let k = 0; k < kn; k++) {
+  const aEnd = a + (<usize>kn << 2);
+  for (; a < aEnd; a += 4) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let x = v128.load32_splat(a);
@@ -911,7 +913,6 @@ export function attention_fwd(
     x = v128.load32_splat(a, 192);
     c30 = vmadd(x, b0, c30);
     c31 = vmadd(x, b1, c31);
-    a += 4;
     b += bStride;
   }
   v128.store(dst, c00);
