@@ -487,10 +487,11 @@ function storeProbsBlock(blk: usize, Tk: i32, n: i32, o: i32, rows: i32, il0: v1
   if (n == 16) {
     // rows = 8: both halves full.
     const dst0 = blk + (<usize>o << 2);
-    for (let j = 0; j < Tk; j++) {
-      const src = sK + (<usize>j << 5), dst = dst0 + (<usize>j << 6);
+    let dst = dst0;
+    for (let src = sK, end = sK + (<usize>Tk << 5); src < end; src += 32) {
       v128.store(dst, f32x4.mul(v128.load(src), il0));
       v128.store(dst, f32x4.mul(v128.load(src, 16), il1), 16);
+      dst += 64;
     }
   } else {
     for (let j = 0; j < Tk; j++) {
@@ -553,8 +554,7 @@ function rowSumsKeyMajor(p: usize, Tk: i32): v128 {
 // slower): the exp's thirteen constants plus both halves' operands spill
 // more of V8's vector registers (~2% on the forward).
 @inline function expKeyMajor(p: usize, Tk: i32, vs: v128, z: v128): void {
-  for (let j = 0; j < Tk; j++) {
-    const sj = p + (<usize>j << 5);
+  for (let sj = p, end = p + (<usize>Tk << 5); sj < end; sj += 32) {
     v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), z)));
   }
 }
@@ -595,8 +595,7 @@ function forwardKeyMajor(
         }
         // Row maxima of s·scale; pmax skips NaN scores, as the general path does.
         let m0 = vsplat(-Infinity), m1 = m0;
-        for (let j = 0; j < Tk; j++) {
-          const sj = sK + (<usize>j << 5);
+        for (let sj = sK, end = sK + (<usize>Tk << 5); sj < end; sj += 32) {
           m0 = f32x4.pmax(m0, f32x4.mul(v128.load(sj), vs));
           m1 = f32x4.pmax(m1, f32x4.mul(v128.load(sj, 16), vs));
         }
@@ -1030,8 +1029,7 @@ function backwardKeyMajor(
           }
           for (let u: usize = 0; u < 64; u += 16) {
             const vL = v128.load(LSE16 + u);
-            for (let j = 0; j < Tk; j++) {
-              const sj = sK + (<usize>j << 6) + u;
+            for (let sj = sK + u, end = sK + u + (<usize>Tk << 6); sj < end; sj += 64) {
               v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), vL)));
             }
           }
@@ -1042,9 +1040,10 @@ function backwardKeyMajor(
         // the same bits either way, otherwise they differ in the last bit.
         for (let u: usize = 0; u < 64; u += 16) {
           const vD = v128.load(DI + u);
-          for (let j = 0; j < Tk; j++) {
-            const o = (<usize>j << 6) + u;
-            v128.store(dsK + o, f32x4.mul(f32x4.mul(v128.load(pK + o), f32x4.sub(v128.load(dsK + o), vD)), vs));
+          let pj = pK + u;
+          for (let dj = dsK + u, end = dsK + u + (<usize>Tk << 6); dj < end; dj += 64) {
+            v128.store(dj, f32x4.mul(f32x4.mul(v128.load(pj), f32x4.sub(v128.load(dj), vD)), vs));
+            pj += 64;
           }
         }
         // dq rows = (scale·dS)·K: straight into dq for four real rows, else via otP.
