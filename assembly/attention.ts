@@ -58,7 +58,7 @@
 // "FlashAttention" (2022) for the lse-only saved state and the recomputing
 // backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
 
-import { transpose4x4, vexp, vlog, vmadd, vsplat } from "./vmath";
+import { transpose4x4, vexpNeg, vlog, vmadd, vsplat } from "./vmath";
 import { keyedHash, dropoutKey, vmix } from "./hash";
 
 const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
@@ -95,8 +95,12 @@ let S: usize = 0, DS: usize = 0, PD: usize = 0, QT: usize = 0, GT: usize = 0, OT
 // 1/l of the forward tile's rows, and the lse of one group of four.
 const INV_L: usize = memory.data(BQ * 4, 16);
 const LSE4: usize = memory.data(16, 16);
+// lse of the key-major forward's eight rows.
+const LSE8: usize = memory.data(32, 16);
 // D_i = dO_i·o_i of the backward tile's rows.
 const DI: usize = memory.data(BQ * 4, 16);
+// lse of the key-major backward's sixteen rows (+∞ past Tq).
+const LSE16: usize = memory.data(BQ * 4, 16);
 
 function layout(ws: usize, Tk: i32, D: i32): void {
   const TkP = <usize>up8(Tk), DP = <usize>up8(D), d = <usize>D;
@@ -191,7 +195,8 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
   let c10 = vsplat(0), c11 = vsplat(0);
   let c20 = vsplat(0), c21 = vsplat(0);
   let c30 = vsplat(0), c31 = vsplat(0);
-  for (let k = 0; k < kn; k++) {
+  const aEnd = a0 + (<usize>kn << 2); // the loop runs on a0 (no separate counter)
+  for (; a0 < aEnd; a0 += 4) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let a = v128.load32_splat(a0);
@@ -206,7 +211,6 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
     a = v128.load32_splat(a3);
     c30 = vmadd(a, b0, c30);
     c31 = vmadd(a, b1, c31);
-    a0 += 4;
     a1 += 4;
     a2 += 4;
     a3 += 4;
@@ -228,13 +232,24 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
 // C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn: the transposed-A tile
 // behind dK += dSᵀ·Q and dV += P'ᵀ·dO, with k running over the tile's query
 // rows. A row k at a + k·lda (4 consecutive keys), B row k at b + k·bStride;
-// C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place.
-@inline function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
-  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
-  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
-  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
-  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
-  for (let k = 0; k < kn; k++) {
+// C (4 keys × 8 columns) at dst, row stride ldd, accumulated in place (acc,
+// a compile-time constant at every call) or overwritten (!acc). The forward's
+// key-major path uses it for both of its products (see forwardKeyMajor).
+@inline function tile4x8T(a: usize, lda: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize, acc: bool = true): void {
+  let c00 = vsplat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (acc) {
+    c00 = v128.load(dst);
+    c01 = v128.load(dst, 16);
+    c10 = v128.load(dst + ldd);
+    c11 = v128.load(dst + ldd, 16);
+    c20 = v128.load(dst + 2 * ldd);
+    c21 = v128.load(dst + 2 * ldd, 16);
+    c30 = v128.load(dst + 3 * ldd);
+    c31 = v128.load(dst + 3 * ldd, 16);
+  }
+  // The loop runs on A's pointer (no separate counter to step).
+  const aEnd = a + <usize>kn * lda;
+  for (; a < aEnd; a += lda) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     // Broadcast loads (load ports) rather than one load and four shuffles
@@ -251,7 +266,6 @@ function packRows(dst: usize, base: usize, ld: usize, n: i32, D: i32, DP: i32): 
     x = v128.load32_splat(a, 12);
     c30 = vmadd(x, b0, c30);
     c31 = vmadd(x, b1, c31);
-    a += lda;
     b += bStride;
   }
   v128.store(dst, c00);
@@ -340,12 +354,12 @@ function expSum(row: usize, n: i32, m: f32): v128 {
   let acc = vsplat(0);
   let j: usize = 0;
   for (; j + 16 <= bytes; j += 16) {
-    const e = vexp(f32x4.sub(v128.load(row + j), vm));
+    const e = vexpNeg(f32x4.sub(v128.load(row + j), vm));
     v128.store(row + j, e);
     acc = f32x4.add(acc, e);
   }
   for (; j < bytes; j += 4) {
-    const e = f32x4.extract_lane(vexp(vsplat(load<f32>(row + j) - m)), 0);
+    const e = f32x4.extract_lane(vexpNeg(vsplat(load<f32>(row + j) - m)), 0);
     store<f32>(row + j, e);
     acc = f32x4.add(acc, f32x4.replace_lane(vsplat(0), 0, e));
   }
@@ -417,21 +431,247 @@ function dotVec(a: usize, b: usize, n: i32): v128 {
   return acc;
 }
 
+// ─── forward, key-major (no mask, no causal, no dropout) ────────────────────
+//
+// The common case (an encoder's self-attention, the bench transformer) takes
+// a layout that turns the softmax's row reductions into plain vector ops: the
+// scores of eight queries are kept key-major, S[j·8 + r] = s_{i0+r, j}, so a
+// vector holds four queries' scores against one key. Then the row maxima and
+// sums are two running f32x4 each (no horizontal reductions, no per-row
+// loops), and one exp loop covers all eight rows with its constants
+// loaded once. Both products are tile4x8T's transposed-A tile with a single
+// A pointer stepped by immediates (the row-pointer tile4x8 spends five adds
+// per step on its four A rows and B):
+//   scores   S[j..j+4][0..8] = Σ_d Kᵀ[d][j..j+4]ᵀ · Qᵀ[d][0..8]
+//            (Kᵀ and the eight queries' Qᵀ both packed in 8-wide panels)
+//   P·V      O[r..r+4][c..c+8] = Σ_j S[j][r..r+4]ᵀ · V[j][c..c+8]
+//            (V rows read in place, as in the general path)
+// O is scaled by 1/l at the end as in the general path; the probabilities,
+// when requested, are scaled and transposed into probs four by four.
+
+// The four rows of a 4×4 block held as four vectors, transposed in registers
+// and stored at dst (row stride ld bytes).
+@inline function storeTransposed(a: v128, b: v128, c: v128, d: v128, dst: usize, ld: usize): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + ld, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * ld, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * ld, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+// ─── private probabilities ──────────────────────────────────────────────────
+//
+// When the op keeps the probabilities only for the backward (probsPrivate ≠
+// 0: not the weights handed to the caller), the key-major kernels store them
+// key-major too, in blocks of 16 queries: P_ij at
+//
+//   (b·H + h)·Tq·Tk + i0·Tk + j·n + (i − i0),   i0 = i − i mod 16,  n = min(16, Tq − i0)
+//
+// so the forward writes each key's eight probabilities with two vector
+// stores and the backward reads a full block in place as its S (no 4×4
+// transposes either way). Both kernels decide with keyMajorProbs on the same
+// arguments, so they agree on the layout; elsewhere probs are row-major.
+// (The js backend ignores the flag: its probs are always row-major.)
+
+@inline function keyMajorProbs(mask: usize, causal: i32, dropP: f32, Tq: i32, Tk: i32, D: i32): bool {
+  return mask == 0 && causal == 0 && !(dropP > 0) && Tq > 0 && Tk > 0 && Tk <= KEY_BLOCK && (D & 7) == 0;
+}
+
+// The eight queries' probabilities into a 16-query block (see above): blk =
+// the block's start, n its rows, o = i0 mod 16 (0 or 8), rows ≤ 8 real rows.
+function storeProbsBlock(blk: usize, Tk: i32, n: i32, o: i32, rows: i32, il0: v128, il1: v128): void {
+  const sK = S;
+  if (n == 16) {
+    // rows = 8: both halves full.
+    const dst0 = blk + (<usize>o << 2);
+    let dst = dst0;
+    for (let src = sK, end = sK + (<usize>Tk << 5); src < end; src += 32) {
+      v128.store(dst, f32x4.mul(v128.load(src), il0));
+      v128.store(dst, f32x4.mul(v128.load(src, 16), il1), 16);
+      dst += 64;
+    }
+  } else {
+    for (let j = 0; j < Tk; j++) {
+      for (let r = 0; r < rows; r++) {
+        store<f32>(blk + ((<usize>(j * n + o + r)) << 2), load<f32>(sK + (<usize>j << 5) + (<usize>r << 2)) * load<f32>(INV_L + (<usize>r << 2)));
+      }
+    }
+  }
+}
+
+// probs rows i0 + r (r < rows) from the key-major S and the rows' 1/l (IL,
+// eight floats): P[r][j] = S[j·8 + r]·IL[r].
+function storeProbsKeyMajor(prow0: usize, Tk: i32, rows: i32, il0: v128, il1: v128): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S;
+  const rowB = <usize>Tk << 2;
+  let j = 0;
+  if (rows == 8) {
+    for (; j + 4 <= Tk; j += 4) {
+      const src = sK + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
+      storeTransposed(
+        f32x4.mul(v128.load(src), il0), f32x4.mul(v128.load(src, 32), il0),
+        f32x4.mul(v128.load(src, 64), il0), f32x4.mul(v128.load(src, 96), il0), dst, rowB,
+      );
+      storeTransposed(
+        f32x4.mul(v128.load(src, 16), il1), f32x4.mul(v128.load(src, 48), il1),
+        f32x4.mul(v128.load(src, 80), il1), f32x4.mul(v128.load(src, 112), il1), dst + 4 * rowB, rowB,
+      );
+    }
+  }
+  for (; j < Tk; j++) {
+    const src = sK + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      store<f32>(dst + <usize>r * rowB, load<f32>(src + (<usize>r << 2)) * load<f32>(INV_L + (<usize>r << 2)));
+    }
+  }
+}
+
+// Σ_j S[j·8 + r] for four queries r (from p = S or S + 16), added in the
+// general path's order (expSum's four lanes, j mod 4, the tail in lane 0;
+// then hsum4's (l0 + l2) + (l1 + l3)), so that both paths give the same
+// bits: finite-difference gradient checks in float32 are that sensitive to
+// the forward's rounding.
+function rowSumsKeyMajor(p: usize, Tk: i32): v128 {
+  let a0 = vsplat(0), a1 = a0, a2 = a0, a3 = a0;
+  let j = 0;
+  for (; j + 4 <= Tk; j += 4) {
+    const sj = p + (<usize>j << 5);
+    a0 = f32x4.add(a0, v128.load(sj));
+    a1 = f32x4.add(a1, v128.load(sj, 32));
+    a2 = f32x4.add(a2, v128.load(sj, 64));
+    a3 = f32x4.add(a3, v128.load(sj, 96));
+  }
+  for (; j < Tk; j++) a0 = f32x4.add(a0, v128.load(p + (<usize>j << 5)));
+  return f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3));
+}
+
+// S[j·8 + r] ← e^{S[j·8 + r]·scale − z_r} for four queries r (p = S or
+// S + 16). One half per loop (inlined: as a called function it was 15%
+// slower): the exp's thirteen constants plus both halves' operands spill
+// more of V8's vector registers (~2% on the forward).
+@inline function expKeyMajor(p: usize, Tk: i32, vs: v128, z: v128): void {
+  for (let sj = p, end = p + (<usize>Tk << 5); sj < end; sj += 32) {
+    v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), z)));
+  }
+}
+
+function forwardKeyMajor(
+  out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32, privateProbs: bool,
+): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S, ktP = KT, qtP = QT, otP = OT;
+  const TkP = up8(Tk), DP = up8(D);
+  const oRow = <usize>DP << 2;
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const ldoB = <usize>HD << 2;
+  const dB = <usize>D << 2;
+  const vs = vsplat(scale);
+  // V rows: read in place when D is a multiple of 8, else padded copies.
+  const direct = DP == D;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const qBase = q + ((<usize>b * sqB + <usize>h * D) << 2);
+      const kBase = k + ((<usize>b * skvB + <usize>h * D) << 2);
+      const vBase = v + ((<usize>b * skvB + <usize>h * D) << 2);
+      packPanels(ktP, kBase, ldkvB, Tk, D);
+      if (!direct) packRows(VR, vBase, ldkvB, Tk, D, DP);
+      const vRows = direct ? vBase : VR;
+      const vStride = direct ? ldkvB : oRow;
+      const bh = b * H + h;
+      for (let i0 = 0; i0 < Tq; i0 += 8) {
+        const rows = min(8, Tq - i0);
+        // Qᵀ of the eight queries (zero rows past Tq).
+        packPanels(qtP, qBase + <usize>i0 * ldqB, ldqB, rows, D);
+        for (let p = 0; p < TkP; p += NK) {
+          const panel = ktP + ((<usize>p * D) << 2);
+          tile4x8T(panel, 32, qtP, 32, D, sK + (<usize>p << 5), 32, false);
+          tile4x8T(panel + 16, 32, qtP, 32, D, sK + (<usize>(p + 4) << 5), 32, false);
+        }
+        // Row maxima of s·scale; pmax skips NaN scores, as the general path does.
+        let m0 = vsplat(-Infinity), m1 = m0;
+        for (let sj = sK, end = sK + (<usize>Tk << 5); sj < end; sj += 32) {
+          m0 = f32x4.pmax(m0, f32x4.mul(v128.load(sj), vs));
+          m1 = f32x4.pmax(m1, f32x4.mul(v128.load(sj, 16), vs));
+        }
+        // Rows that see no finite score subtract 0 instead of −∞: their
+        // e^{−∞} are 0 (and a NaN score stays NaN, as in the general path).
+        const none0 = f32x4.eq(m0, vsplat(-Infinity)), none1 = f32x4.eq(m1, vsplat(-Infinity));
+        const z0 = v128.andnot(m0, none0), z1 = v128.andnot(m1, none1);
+        expKeyMajor(sK, Tk, vs, z0);
+        expKeyMajor(sK + 16, Tk, vs, z1);
+        const l0 = rowSumsKeyMajor(sK, Tk), l1 = rowSumsKeyMajor(sK + 16, Tk);
+        // 1/l, 0 for rows that see no key (their o is 0); lse = m + log l, +∞ for those rows.
+        const n0 = v128.and(none0, f32x4.eq(l0, l0)), n1 = v128.and(none1, f32x4.eq(l1, l1));
+        const il0 = v128.andnot(f32x4.div(vsplat(1), l0), n0), il1 = v128.andnot(f32x4.div(vsplat(1), l1), n1);
+        const lseRow = lse + ((<usize>bh * Tq + i0) << 2);
+        const lse0 = v128.bitselect(vsplat(Infinity), f32x4.add(m0, vlog(l0)), n0);
+        const lse1 = v128.bitselect(vsplat(Infinity), f32x4.add(m1, vlog(l1)), n1);
+        if (rows == 8) {
+          v128.store(lseRow, lse0);
+          v128.store(lseRow, lse1, 16);
+        } else {
+          v128.store(LSE8, lse0);
+          v128.store(LSE8, lse1, 16);
+          copyRow(lseRow, LSE8, <usize>rows << 2);
+        }
+        v128.store(INV_L, il0);
+        v128.store(INV_L, il1, 16);
+        if (probs != 0) {
+          if (privateProbs) {
+            const i16 = i0 & ~15;
+            storeProbsBlock(probs + ((<usize>(bh * Tq + i16) * <usize>Tk) << 2), Tk, min(16, Tq - i16), i0 - i16, rows, il0, il1);
+          } else {
+            storeProbsKeyMajor(probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2), Tk, rows, il0, il1);
+          }
+        }
+        // O = (e·V)·(1/l) (normalised at the end, as in the general path),
+        // four queries × eight columns per tile: straight into out when the
+        // tile fits (D a multiple of 8, four real rows), else via otP.
+        const oBase = out + ((<usize>(b * Tq + i0) * HD + <usize>h * D) << 2);
+        for (let r0 = 0; r0 < rows; r0 += 4) {
+          const full = direct && r0 + 4 <= rows;
+          for (let c = 0; c < DP; c += 8) {
+            const dst = full ? oBase + <usize>r0 * ldoB + (<usize>c << 2) : otP + <usize>r0 * oRow + (<usize>c << 2);
+            tile4x8T(sK + (<usize>r0 << 2), 32, vRows + (<usize>c << 2), vStride, Tk, dst, full ? ldoB : oRow, false);
+          }
+          for (let r = r0; r < min(r0 + 4, rows); r++) {
+            const dst = oBase + <usize>r * ldoB;
+            scaleRow(dst, full ? dst : otP + <usize>r * oRow, D, load<f32>(INV_L + (<usize>r << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
 // ─── forward ────────────────────────────────────────────────────────────────
 
 /**
  * out [B,Tq,H,D], lse [B,H,Tq], probs [B,H,Tq,Tk] (0 = not wanted) from q, k,
  * v (strided as in the header) and an additive mask (0 = none). causal ≠ 0
  * masks keys j > i + Tk − Tq. dropP ∈ [0, 1) drops attention weights with the
- * hash of (seed, index). ws: attentionWorkspaceBytes(Tk, D).
+ * hash of (seed, index). ws: attentionWorkspaceBytes(Tk, D). probsPrivate ≠ 0:
+ * probs are only for attention_bwd (same flag), which may then get them in
+ * the key-major kernels' own layout (see "private probabilities").
  */
 export function attention_fwd(
   out: usize, lse: usize, probs: usize, q: usize, k: usize, v: usize, mask: usize, ws: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
-  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32, probsPrivate: i32,
 ): void {
   if (B == 0 || H == 0 || Tq == 0) return;
   layout(ws, Tk, D);
+  if (mask == 0 && causal == 0 && !(dropP > 0) && Tk > 0) {
+    const privateProbs = probsPrivate != 0 && keyMajorProbs(mask, causal, dropP, Tq, Tk, D);
+    forwardKeyMajor(out, lse, probs, q, k, v, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale, privateProbs);
+    return;
+  }
   const TkP = up8(Tk), DP = up8(D);
   const sRow = <usize>TkP << 2; // bytes per S/PD row
   const oRow = <usize>DP << 2; // bytes per OT/VR row
@@ -574,7 +814,7 @@ export function attention_fwd(
   for (; j + 16 <= bytes; j += 16) {
     let x = f32x4.mul(v128.load(srow + j), vs);
     if (hasMask) x = f32x4.add(x, v128.load(mrow + j));
-    const P = vexp(f32x4.sub(x, vL));
+    const P = vexpNeg(f32x4.sub(x, vL));
     let dP = v128.load(drow + j);
     if (drop) {
       const ks = vkeepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
@@ -587,7 +827,7 @@ export function attention_fwd(
   for (; j < bytes; j += 4) {
     let x = load<f32>(srow + j) * scale;
     if (hasMask) x += load<f32>(mrow + j);
-    const P = f32x4.extract_lane(vexp(vsplat(x - L)), 0);
+    const P = f32x4.extract_lane(vexpNeg(vsplat(x - L)), 0);
     let dP = load<f32>(drow + j);
     if (drop) {
       const ks = keepScale(key, thr, dscale, idx0 + <u32>(j >> 2));
@@ -632,13 +872,218 @@ export function attention_fwd(
   }
 }
 
+// ─── backward, key-major (no mask, no causal, no dropout, one key block) ────
+//
+// The forward's key-major layout with the 16 queries of a tile: S[j·16 + r]
+// holds P and DS[j·16 + r] dP' → dS, so dS = P ⊙ (dP' − D) is four plain
+// vector ops per key (D_i as four vectors, no per-row loops), and every
+// product is a single-A-pointer tile:
+//   dP'      DS[j..j+4][8 queries] = Σ_d Vᵀ[d][j..j+4]ᵀ · dOᵀ[d][8 queries]
+//   dq       dq[r..r+4][c..c+8]    = Σ_j DS[j][r..r+4]ᵀ · K[j][c..c+8]   (DS = scale·dS)
+//   dK, dV   dK[j..j+4][c..c+8]   += Σ_r DS[r][j..j+4]ᵀ · Q[r][c..c+8]   (tile4x8K)
+// Stored probabilities are read in place when private (a full block of the
+// key-major layout, see "private probabilities"), else (row-major) transposed
+// into S 4×4 at a time; without them P = e^{s·scale − lse} from the key-major
+// scores as in the forward. Every sum runs in the general path's order, so
+// the results are the same bits (for a power-of-two scale; see dS below).
+
+// C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn with A key-major: the
+// four values of step k at a + 4k + 64u (u < 4: four keys of a 16-query
+// column), B row k at b + k·bStride; C at dst (row stride ldd), accumulated
+// in place.
+@inline function tile4x8K(a: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
+  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
+  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
+  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
+  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
+  const aEnd = a + (<usize>kn << 2);
+  for (; a < aEnd; a += 4) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a);
+    c00 = vmadd(x, b0, c00);
+    c01 = vmadd(x, b1, c01);
+    x = v128.load32_splat(a, 64);
+    c10 = vmadd(x, b0, c10);
+    c11 = vmadd(x, b1, c11);
+    x = v128.load32_splat(a, 128);
+    c20 = vmadd(x, b0, c20);
+    c21 = vmadd(x, b1, c21);
+    x = v128.load32_splat(a, 192);
+    c30 = vmadd(x, b0, c30);
+    c31 = vmadd(x, b1, c31);
+    b += bStride;
+  }
+  v128.store(dst, c00);
+  v128.store(dst, c01, 16);
+  dst += ldd;
+  v128.store(dst, c10);
+  v128.store(dst, c11, 16);
+  dst += ldd;
+  v128.store(dst, c20);
+  v128.store(dst, c21, 16);
+  dst += ldd;
+  v128.store(dst, c30);
+  v128.store(dst, c31, 16);
+}
+
+// S[j·16 + r] = probs row r (r < rows, else 0), j < Tk. prow0: row 0's start.
+function loadProbsKeyMajor(prow0: usize, Tk: i32, rows: i32): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S;
+  const rowB = <usize>Tk << 2;
+  for (let r0 = 0; r0 < BQ; r0 += 4) {
+    const src = prow0 + <usize>r0 * rowB, dst = sK + (<usize>r0 << 2);
+    let j = 0;
+    if (r0 + 4 <= rows) {
+      for (; j + 4 <= Tk; j += 4) transpose4x4(src + (<usize>j << 2), rowB, dst + (<usize>j << 6), 64);
+    }
+    for (; j < Tk; j++) {
+      for (let r = r0; r < r0 + 4; r++) {
+        store<f32>(sK + (<usize>j << 6) + (<usize>r << 2), r < rows ? load<f32>(prow0 + <usize>r * rowB + (<usize>j << 2)) : 0);
+      }
+    }
+  }
+}
+
+function backwardKeyMajor(
+  dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize, probs: usize,
+  B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32, scale: f32, privateProbs: bool,
+): void {
+  // The region pointers as locals: a global is reloaded on every use inside a loop.
+  const sK = S, dsK = DS, ktP = KT, vtP = VT, qtP = QT, gtP = GT, otP = OT, dkA = DK, dvA = DV;
+  const TkP = up8(Tk);
+  const oRow = <usize>D << 2; // D is a multiple of 8 here: rows are read in place
+  const dB = oRow;
+  const ldqB = <usize>ldq << 2, ldkvB = <usize>ldkv << 2;
+  const HD = H * D;
+  const ldoB = <usize>HD << 2; // row stride of out and dout
+  const panelB = <usize>(8 * D) << 2; // one 8-query panel of Qᵀ or dOᵀ
+  const vs = vsplat(scale);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const hOff = <usize>h * D;
+      const qBase = q + ((<usize>b * sqB + hOff) << 2);
+      const dqBase = dq + ((<usize>b * sqB + hOff) << 2);
+      const kBase = k + ((<usize>b * skvB + hOff) << 2);
+      const vBase = v + ((<usize>b * skvB + hOff) << 2);
+      const gBase = dout + ((<usize>b * Tq * HD + hOff) << 2);
+      const oBase = out + ((<usize>b * Tq * HD + hOff) << 2);
+      const dkBase = dk + ((<usize>b * skvB + hOff) << 2);
+      const dvBase = dv + ((<usize>b * skvB + hOff) << 2);
+      const bh = b * H + h;
+      if (probs == 0) packPanels(ktP, kBase, ldkvB, Tk, D);
+      packPanels(vtP, vBase, ldkvB, Tk, D);
+      zeroRow(dkA, <usize>TkP * oRow);
+      zeroRow(dvA, <usize>TkP * oRow);
+      for (let i0 = 0; i0 < Tq; i0 += BQ) {
+        const rows = min(BQ, Tq - i0);
+        // dOᵀ (and Qᵀ) of the 16 queries in two 8-query panels, zero past Tq.
+        packPanels(gtP, gBase + <usize>i0 * ldoB, ldoB, rows, D);
+        if (rows <= 8) zeroRow(gtP + panelB, panelB);
+        if (probs == 0) {
+          packPanels(qtP, qBase + <usize>i0 * ldqB, ldqB, rows, D);
+          if (rows <= 8) zeroRow(qtP + panelB, panelB);
+        }
+        for (let p = 0; p < TkP; p += NK) {
+          const pOff = (<usize>p * D) << 2;
+          for (let qh = 0; qh < 2; qh++) {
+            const dst = (<usize>p << 6) + (<usize>qh << 5);
+            tile4x8T(vtP + pOff, 32, gtP + <usize>qh * panelB, 32, D, dsK + dst, 64, false);
+            tile4x8T(vtP + pOff + 16, 32, gtP + <usize>qh * panelB, 32, D, dsK + dst + 256, 64, false);
+            if (probs == 0) {
+              tile4x8T(ktP + pOff, 32, qtP + <usize>qh * panelB, 32, D, sK + dst, 64, false);
+              tile4x8T(ktP + pOff + 16, 32, qtP + <usize>qh * panelB, 32, D, sK + dst + 256, 64, false);
+            }
+          }
+        }
+        // D_i = dO_i·o_i, four rows per vector (0 past Tq).
+        for (let r0 = 0; r0 < BQ; r0 += 4) {
+          let a0 = vsplat(0), a1 = a0, a2 = a0, a3 = a0;
+          for (let r = r0; r < min(r0 + 4, rows); r++) {
+            const acc = dotVec(gBase + <usize>(i0 + r) * ldoB, oBase + <usize>(i0 + r) * ldoB, D);
+            if (r == r0) a0 = acc;
+            else if (r == r0 + 1) a1 = acc;
+            else if (r == r0 + 2) a2 = acc;
+            else a3 = acc;
+          }
+          v128.store(DI + (<usize>r0 << 2), hsum4(a0, a1, a2, a3));
+        }
+        // P, key-major: the stored probabilities (a full private block read in
+        // place), or e^{s·scale − lse} (lse = +∞ past Tq gives 0).
+        let pK = sK;
+        if (probs != 0) {
+          const blk = probs + ((<usize>(bh * Tq + i0) * <usize>Tk) << 2);
+          if (!privateProbs) loadProbsKeyMajor(blk, Tk, rows);
+          else if (rows == BQ && (Tk & 3) == 0) pK = blk; // (dV's last 4-key group must not read past the block)
+          else {
+            for (let j = 0; j < Tk; j++) {
+              for (let r = 0; r < BQ; r++) {
+                store<f32>(sK + (<usize>j << 6) + (<usize>r << 2), r < rows ? load<f32>(blk + (<usize>(j * rows + r) << 2)) : 0);
+              }
+            }
+          }
+        } else {
+          for (let r = 0; r < BQ; r++) {
+            store<f32>(LSE16 + (<usize>r << 2), r < rows ? load<f32>(lse + ((<usize>bh * Tq + i0 + r) << 2)) : Infinity);
+          }
+          for (let u: usize = 0; u < 64; u += 16) {
+            const vL = v128.load(LSE16 + u);
+            for (let sj = sK + u, end = sK + u + (<usize>Tk << 6); sj < end; sj += 64) {
+              v128.store(sj, vexpNeg(f32x4.sub(f32x4.mul(v128.load(sj), vs), vL)));
+            }
+          }
+        }
+        // scale·dS = scale·P ⊙ (dP' − D), in place of dP'. Scaling dS here
+        // rather than dq and dK afterwards saves two passes over them; for a
+        // power-of-two scale (1/√D with D = 4ⁿ: 16, 64, 256) the results are
+        // the same bits either way, otherwise they differ in the last bit.
+        for (let u: usize = 0; u < 64; u += 16) {
+          const vD = v128.load(DI + u);
+          let pj = pK + u;
+          for (let dj = dsK + u, end = dsK + u + (<usize>Tk << 6); dj < end; dj += 64) {
+            v128.store(dj, f32x4.mul(f32x4.mul(v128.load(pj), f32x4.sub(v128.load(dj), vD)), vs));
+            pj += 64;
+          }
+        }
+        // dq rows = (scale·dS)·K: straight into dq for four real rows, else via otP.
+        for (let r0 = 0; r0 < rows; r0 += 4) {
+          const full = r0 + 4 <= rows;
+          for (let c = 0; c < D; c += 8) {
+            const dst = full ? dqBase + <usize>(i0 + r0) * ldqB + (<usize>c << 2) : otP + <usize>r0 * oRow + (<usize>c << 2);
+            tile4x8T(dsK + (<usize>r0 << 2), 64, kBase + (<usize>c << 2), ldkvB, Tk, dst, full ? ldqB : oRow, false);
+          }
+          if (!full) {
+            for (let r = r0; r < rows; r++) copyRow(dqBase + <usize>(i0 + r) * ldqB, otP + <usize>r * oRow, dB);
+          }
+        }
+        // dK += dSᵀ·Q, dV += Pᵀ·dO over the tile's rows.
+        const qRows = qBase + <usize>i0 * ldqB, gRows = gBase + <usize>i0 * ldoB;
+        for (let j0 = 0; j0 < Tk; j0 += 4) {
+          const aOff = <usize>j0 << 6;
+          for (let c = 0; c < D; c += 8) {
+            const cOff = <usize>c << 2;
+            tile4x8K(dsK + aOff, qRows + cOff, ldqB, rows, dkA + <usize>j0 * oRow + cOff, oRow);
+            tile4x8K(pK + aOff, gRows + cOff, ldoB, rows, dvA + <usize>j0 * oRow + cOff, oRow);
+          }
+        }
+      }
+      for (let j = 0; j < Tk; j++) {
+        copyRow(dkBase + <usize>j * ldkvB, dkA + <usize>j * oRow, dB);
+        copyRow(dvBase + <usize>j * ldkvB, dvA + <usize>j * oRow, dB);
+      }
+    }
+  }
+}
+
 /**
  * dq (layout of q), dk and dv (layout of k, v), dmask [B,H,Tq,Tk] (0 = not
  * wanted; written in full) from q, k, v, out and dout ([B,Tq,H,D]), lse
  * [B,H,Tq] and the mask. Every element of dq, dk, dv's heads is written.
  * probs ≠ 0: the forward's probabilities [B,H,Tq,Tk] (its `probs` output),
  * used instead of recomputing Q·Kᵀ and the exponentials (the op stores them
- * for short key sequences, where they cost less memory than Q, K, V).
+ * for short key sequences, where they cost less memory than Q, K, V);
+ * probsPrivate as given to the forward that wrote them.
  *
  * Loop order (FlashAttention-2's): key blocks of up to KEY_BLOCK keys
  * outside, query tiles inside. A block's dK and dV accumulate in a small
@@ -649,10 +1094,14 @@ export function attention_bwd(
   dq: usize, dk: usize, dv: usize, dmask: usize, q: usize, k: usize, v: usize, out: usize, dout: usize, lse: usize,
   probs: usize, mask: usize, ws: usize,
   B: i32, H: i32, Tq: i32, Tk: i32, D: i32, ldq: i32, sqB: i32, ldkv: i32, skvB: i32,
-  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32,
+  mB: i32, mH: i32, mQ: i32, causal: i32, scale: f32, dropP: f32, seed: i32, probsPrivate: i32,
 ): void {
   if (B == 0 || H == 0) return;
   layout(ws, Tk, D);
+  if (dmask == 0 && keyMajorProbs(mask, causal, dropP, Tq, Tk, D)) {
+    backwardKeyMajor(dq, dk, dv, q, k, v, out, dout, lse, probs, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, scale, probsPrivate != 0);
+    return;
+  }
   const TkP = up8(Tk), DP = up8(D);
   const KB = min(TkP, KEY_BLOCK); // keys per block
   const sRow = <usize>KB << 2; // bytes per S/DS/PD row in the backward

@@ -135,6 +135,26 @@ const SHIFTER_BITS: i32 = 0x4b400000;
 }
 
 /**
+ * e^x for x ≤ 88, as softmax and attention use it (x = s − max ≤ 0): vexp's
+ * reduction and polynomial (the same ~1 ulp above 2⁻¹²⁶), but 2^n is built in
+ * the exponent bits in one step, (n + 127) << 23, which needs n ≥ −127: x is
+ * clamped at −88 below, where n = −127 gives the bits of +0 and so an exact 0
+ * (the results flushed to 0 are those below ~2⁻¹²⁶, x < −87.3, where vexp
+ * returns subnormals; no softmax weight cares). No upper clamp: n ≤ 127 for
+ * x ≤ 88 (n = 128 up to 88.7 gives +Inf). NaN stays NaN. Seven vector ops
+ * fewer than vexp (one clamp, the split scaling), which matters where exp is
+ * most of a loop (the attention softmax).
+ */
+@inline export function vexpNeg(x: v128): v128 {
+  const xc = f32x4.pmax(x, vsplat(-88.0));
+  const t = vmadd(xc, vsplat(LOG2E), vsplat(SHIFTER));
+  const fn = f32x4.sub(t, vsplat(SHIFTER));
+  let r = vnmadd(fn, vsplat(LN2_HI), xc);
+  r = vnmadd(fn, vsplat(LN2_LO), r);
+  return f32x4.mul(expPoly(r), i32x4.shl(i32x4.add(t, i32x4.splat(127 - SHIFTER_BITS)), 23));
+}
+
+/**
  * e^(hi + lo) for an argument carried in two parts (|lo| ≲ 2, hi exact):
  * the reduction subtracts n·ln2 from hi exactly before adding lo, so an
  * argument like −x² is not rounded to float32 first (rounding −x² alone would

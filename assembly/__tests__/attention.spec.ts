@@ -50,8 +50,8 @@ function attentionError(
   const dq = buf(B * sqB), dk = buf(B * skvB), dv = buf(B * skvB);
   const ws = heap.alloc(<usize>wsBytes(Tk, D));
   const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>D));
-  attention_fwd(out, lse, 0, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0);
-  attention_bwd(dq, dk, dv, 0, q, k, v, out, dout, lse, 0, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0);
+  attention_fwd(out, lse, 0, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0, 0);
+  attention_bwd(dq, dk, dv, 0, q, k, v, out, dout, lse, 0, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, 0, 0, withMask ? Tk : 0, causal, scale, 0, 0, 0);
 
   let worst: f64 = 0;
   const s = new Array<f64>(Tk);
@@ -183,7 +183,7 @@ describe("attention", () => {
     randomize(k, n);
     for (let i = 0; i < n; i++) store<f32>(v + (<usize>i << 2), 1);
     const ws = heap.alloc(<usize>wsBytes(T, D));
-    attention_fwd(out, lse, 0, q, k, v, 0, ws, B, H, T, T, D, H * D, T * H * D, H * D, T * H * D, 0, 0, 0, 0, 0.125, 0.3, 1234);
+    attention_fwd(out, lse, 0, q, k, v, 0, ws, B, H, T, T, D, H * D, T * H * D, H * D, T * H * D, 0, 0, 0, 0, 0.125, 0.3, 1234, 0);
     let mean: f64 = 0;
     let zeros = 0;
     for (let i = 0; i < n; i++) {

@@ -128,15 +128,17 @@ export const KERNEL_SIGNATURES = {
   layernorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n)
   rmsnorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (y, rstd, x, gamma, rows, n, eps)
   rmsnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, dgamma, dy, x, rstd, gamma, rows, n)
-  // attention.ts: (out, lse, probs, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed)
+  // attention.ts: (out, lse, probs, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed,
+  // probsPrivate (≠ 0: probs only for attention_bwd, in a layout of the kernels' choosing))
   attention_fwd: [
     'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
-    'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
+    'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32', 'i32',
   ],
-  // (dq, dk, dv, dmask, q, k, v, out, dout, lse, probs | 0 (stored P: not recomputed), mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed)
+  // (dq, dk, dv, dmask, q, k, v, out, dout, lse, probs | 0 (stored P: not recomputed), mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed,
+  // probsPrivate (as given to the forward))
   attention_bwd: [
     'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr',
-    'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32',
+    'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'i32', 'i32',
   ],
   // rnn.ts: fused recurrent cells, n rows of `hidden` units; y has row stride ldy (0 = no y); mask int32 [n] or 0
   // (h, c, tc, y, act, gates, bias, hPrev, cPrev, mask, n, hidden, ldy)

@@ -194,6 +194,8 @@ interface AttnSaved {
   seed: number;
   /** The forward's probabilities [B, H, Tq, Tk] when kept for the backward (Tk ≤ STORE_PROBS_MAX_TK), else null. */
   probs: Tensor | null;
+  /** probs are the backward's alone (not the weights handed to the caller): the kernels may lay them out as they like. */
+  probsPrivate: boolean;
 }
 
 /**
@@ -223,7 +225,7 @@ const attentionOp = defineOp<AttnSaved>({
     be.k.attention_bwd(
       dq, dk, dv, dmaskFull?.ptr ?? 0, q, k, v, s.out.ptr, gy.ptr, s.lse.ptr, s.probs?.ptr ?? 0, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
       g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-      +s.causal, s.scale, s.dropout, s.seed | 0,
+      +s.causal, s.scale, s.dropout, s.seed | 0, +s.probsPrivate,
     );
     ws?.dispose();
     for (let i = 0; i < nIn; i++) {
@@ -291,7 +293,7 @@ export function attentionForwardRaw(
   be.k.attention_fwd(
     out.ptr, lse.ptr, weights?.ptr ?? 0, q, k, v, plan.used?.ptr ?? 0, ws?.ptr ?? 0,
     g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-    +o.causal, o.scale, o.dropout, o.seed | 0,
+    +o.causal, o.scale, o.dropout, o.seed | 0, 0,
   );
   ws?.dispose();
   lse.dispose();
@@ -335,17 +337,20 @@ function runAttention(
   // Short key sequences: keep the probabilities for the backward (see STORE_PROBS_MAX_TK).
   const storeProbs = g.Tk <= STORE_PROBS_MAX_TK && isGradEnabled() && recorded.some((t) => t.requiresGrad);
   const probs = weights !== null ? weights : storeProbs ? empty([g.B, g.H, g.Tq, g.Tk], { backend: be }) : null;
+  // Probabilities only the backward reads may be kept in the kernels' own (key-major) layout.
+  const probsPrivate = storeProbs && weights === null;
   const ws = attentionWorkspace(be, g.Tk, g.D);
   be.k.attention_fwd(
     out.ptr, lse.ptr, probs?.ptr ?? 0, ptrs[0], ptrs[1], ptrs[2], plan.used?.ptr ?? 0, ws?.ptr ?? 0,
     g.B, g.H, g.Tq, g.Tk, g.D, g.ldq, g.sqB, g.ldkv, g.skvB, plan.mB, plan.mH, plan.mQ,
-    +o.causal, o.scale, o.dropout, o.seed | 0,
+    +o.causal, o.scale, o.dropout, o.seed | 0, +probsPrivate,
   );
   ws?.dispose();
   // The backward's copy: the probabilities themselves, or a view of the weights handed to the caller (which the caller may dispose).
   const savedProbs = !storeProbs ? null : probs === weights ? view(weights!, weights!.shape) : probs;
   const saved: AttnSaved = {
     g, packed, lse, out, plan, hasMask, causal: o.causal, scale: o.scale, dropout: o.dropout, seed: o.seed, probs: savedProbs,
+    probsPrivate,
   };
   const owned = savedProbs ? [lse, savedProbs, ...plan.made] : [lse, ...plan.made];
   const output = record(attentionOp, out, recorded, saved, owned);

@@ -3,7 +3,8 @@
  * assembly/attention.ts (same strided [B, T, H, D] layouts, the same saved
  * lse, bottom-right causal alignment, fully-masked rows giving zeros, and the
  * same dropout hash of (seed, flat index in [B, H, Tq, Tk])). See that file
- * for the formulas. Work is per (b, h) and query row, in float64; the
+ * for the formulas. probsPrivate is ignored: probs here are always row-major
+ * (the flag only allows the wasm kernels a layout of their own). Work is per (b, h) and query row, in float64; the
  * workspace pointer is unused (scratch lives in typed arrays here).
  */
 
@@ -28,6 +29,7 @@ export function attentionKernels(h: Heap) {
       out: number, lse: number, probs: number, q: number, k: number, v: number, mask: number, _ws: number,
       B: number, H: number, Tq: number, Tk: number, D: number, ldq: number, sqB: number, ldkv: number, skvB: number,
       mB: number, mH: number, mQ: number, causal: number, scale: number, dropP: number, seed: number,
+      _probsPrivate: number,
     ): void {
       const F = h.f32;
       ensure(Tk, D);
@@ -96,6 +98,7 @@ export function attentionKernels(h: Heap) {
       lse: number, probs: number, mask: number, _ws: number,
       B: number, H: number, Tq: number, Tk: number, D: number, ldq: number, sqB: number, ldkv: number, skvB: number,
       mB: number, mH: number, mQ: number, causal: number, scale: number, dropP: number, seed: number,
+      _probsPrivate: number,
     ): void {
       const F = h.f32;
       ensure(Tk, D);
