@@ -47,6 +47,35 @@ describe.each(EACH_BACKEND)('scaledDotProductAttention on %s', (_name, be) => {
     }
   });
 
+  // Without returnWeights, training keeps the probabilities for the backward in
+  // the kernels' own layout (Tk ≤ 64) or recomputes them; unmasked, non-causal
+  // attention takes the key-major kernels (backward: one key block, D a
+  // multiple of 8). Shapes on each side of those limits, and query counts that
+  // are not multiples of the 8- or 16-query tiles.
+  test.each([
+    [2, 4, 32, 32, 16], [1, 2, 9, 6, 16], [2, 1, 21, 64, 8], [1, 2, 19, 65, 16], [1, 1, 11, 128, 8],
+    [1, 2, 5, 129, 8], [2, 2, 13, 33, 17], [1, 3, 7, 40, 12],
+  ])('training path (weights not requested) B%i H%i Tq%i Tk%i D%i: output and gradients match float64', (B, H, Tq, Tk, D) => {
+    for (const causal of [false, true]) {
+      withBackend(be, () =>
+        tidy(() => {
+          const Q = randomArray(B * Tq * H * D, 5 + Tq), K = randomArray(B * Tk * H * D, 6 + Tk), V = randomArray(B * Tk * H * D, 7);
+          const G = randomArray(B * Tq * H * D, 8);
+          const q = tensor(Q, [B, Tq, H, D], { requiresGrad: true });
+          const k = tensor(K, [B, Tk, H, D], { requiresGrad: true });
+          const v = tensor(V, [B, Tk, H, D], { requiresGrad: true });
+          const output = scaledDotProductAttention(q, k, v, { causal });
+          const ref = refAttention(Q, K, V, B, H, Tq, Tk, D, { causal }, G);
+          expectClose(values(output), ref.out, 1e-5);
+          backward(output, tensor(G, [B, Tq, H, D]));
+          expectClose(values(q.grad!), ref.dQ, 1e-5);
+          expectClose(values(k.grad!), ref.dK, 1e-5);
+          expectClose(values(v.grad!), ref.dV, 1e-5);
+        }),
+      );
+    }
+  });
+
   test('masks: additive (broadcast), key padding, both; fully masked rows give zeros', () => {
     withBackend(be, () =>
       tidy(() => {
