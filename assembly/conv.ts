@@ -167,6 +167,15 @@ export function col2im(
 // the micro-kernel's speed without im2col's extra pass over memory or the
 // GEMM's packing. The input gradient of a stride-1 convolution is a direct
 // convolution too: dx = conv2d_direct(pad(dy), conv_filter_flip(w)).
+//
+// V8 (TurboFan, Node 20) code generation: the inner loops end on a pointer
+// comparison (no counter: one add and one register fewer per step). In the
+// filter gradient, a 4-row tile of dw whose rows are four consecutive channels
+// of one tap (C a multiple of 4) reads its four inputs at constant offsets
+// from one address per pixel; V8 computes such an offset load's address as
+// (memory start + offset) + address, a sum of its own per load per step, unless
+// the same loads also occur before the loop (then GVN computes the sums once,
+// outside it), so that loop runs its first pixel ahead of it (as gemm.ts).
 
 const PCHUNK: i32 = 64;
 // Byte offsets (into xp) of the patch origins of one chunk of pixels.
@@ -244,7 +253,8 @@ export function conv2d_direct(
         let off = <usize>kh * tapH;
         for (let q = 0; q < runs; q++) {
           let a0 = b0 + off, a1 = b1 + off, a2 = b2 + off, a3 = b3 + off;
-          for (let i = 0; i < run; i++) {
+          const aEnd = a0 + (<usize>run << 2);
+          while (a0 < aEnd) {
             const w0 = v128.load(wp);
             const w1 = v128.load(wp, 16);
             let a = v128.load32_splat(a0);
@@ -272,7 +282,8 @@ export function conv2d_direct(
         let off = <usize>kh * tapH;
         for (let q = 0; q < runs; q++) {
           let a0 = b0 + off, a1 = b1 + off, a2 = b2 + off, a3 = b3 + off;
-          for (let i = 0; i < run; i++) {
+          const aEnd = a0 + (<usize>run << 2);
+          while (a0 < aEnd) {
             const w0 = v128.load(wp);
             c0 = vmadd(v128.load32_splat(a0), w0, c0);
             c1 = vmadd(v128.load32_splat(a1), w0, c1);
@@ -372,6 +383,8 @@ export function conv2d_filter_grad(
       const o2 = rows > 2 ? xp + tapOffset(k0 + 2, C, kW, Wp, dH, dW) : o1;
       const o3 = rows > 3 ? xp + tapOffset(k0 + 3, C, kW, Wp, dH, dW) : o2;
       const dwRow = dw + <usize>k0 * ldb;
+      const contig = o1 == o0 + 4 && o2 == o0 + 8 && o3 == o0 + 12; // rows == 4, one tap
+      const bEnd = BASES + (<usize>pc << 2);
       let j0 = 0;
       for (; j0 + 8 <= O; j0 += 8) {
         let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -379,19 +392,57 @@ export function conv2d_filter_grad(
         let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
         let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
         let g = dyChunk + (<usize>j0 << 2);
-        for (let i = 0; i < pc; i++) {
-          const base = <usize>load<u32>(BASES + (<usize>i << 2));
-          const g0 = v128.load(g);
-          const g1 = v128.load(g, 16);
-          let a = v128.load32_splat(o0 + base);
-          c00 = vmadd(a, g0, c00); c01 = vmadd(a, g1, c01);
-          a = v128.load32_splat(o1 + base);
-          c10 = vmadd(a, g0, c10); c11 = vmadd(a, g1, c11);
-          a = v128.load32_splat(o2 + base);
-          c20 = vmadd(a, g0, c20); c21 = vmadd(a, g1, c21);
-          a = v128.load32_splat(o3 + base);
-          c30 = vmadd(a, g0, c30); c31 = vmadd(a, g1, c31);
-          g += ldb;
+        let bp = BASES;
+        if (contig) {
+          // Four consecutive channels of one tap: one address per pixel, the
+          // four taps at constant offsets. First pixel peeled (pc ≥ 1): see
+          // the note above.
+          {
+            const a0 = o0 + <usize>load<u32>(bp);
+            const g0 = v128.load(g);
+            const g1 = v128.load(g, 16);
+            let a = v128.load32_splat(a0);
+            c00 = vmadd(a, g0, c00); c01 = vmadd(a, g1, c01);
+            a = v128.load32_splat(a0, 4);
+            c10 = vmadd(a, g0, c10); c11 = vmadd(a, g1, c11);
+            a = v128.load32_splat(a0, 8);
+            c20 = vmadd(a, g0, c20); c21 = vmadd(a, g1, c21);
+            a = v128.load32_splat(a0, 12);
+            c30 = vmadd(a, g0, c30); c31 = vmadd(a, g1, c31);
+            g += ldb;
+            bp += 4;
+          }
+          while (bp < bEnd) {
+            const a0 = o0 + <usize>load<u32>(bp);
+            const g0 = v128.load(g);
+            const g1 = v128.load(g, 16);
+            let a = v128.load32_splat(a0);
+            c00 = vmadd(a, g0, c00); c01 = vmadd(a, g1, c01);
+            a = v128.load32_splat(a0, 4);
+            c10 = vmadd(a, g0, c10); c11 = vmadd(a, g1, c11);
+            a = v128.load32_splat(a0, 8);
+            c20 = vmadd(a, g0, c20); c21 = vmadd(a, g1, c21);
+            a = v128.load32_splat(a0, 12);
+            c30 = vmadd(a, g0, c30); c31 = vmadd(a, g1, c31);
+            g += ldb;
+            bp += 4;
+          }
+        } else {
+          while (bp < bEnd) {
+            const base = <usize>load<u32>(bp);
+            const g0 = v128.load(g);
+            const g1 = v128.load(g, 16);
+            let a = v128.load32_splat(o0 + base);
+            c00 = vmadd(a, g0, c00); c01 = vmadd(a, g1, c01);
+            a = v128.load32_splat(o1 + base);
+            c10 = vmadd(a, g0, c10); c11 = vmadd(a, g1, c11);
+            a = v128.load32_splat(o2 + base);
+            c20 = vmadd(a, g0, c20); c21 = vmadd(a, g1, c21);
+            a = v128.load32_splat(o3 + base);
+            c30 = vmadd(a, g0, c30); c31 = vmadd(a, g1, c31);
+            g += ldb;
+            bp += 4;
+          }
         }
         store4x8(dwRow + (<usize>j0 << 2), ldb, rows, 1, c00, c01, c10, c11, c20, c21, c30, c31);
       }
