@@ -42,7 +42,7 @@
 // `act` may alias `gates` (the LSTM forward overwrites pre-activations with
 // activations in place).
 
-import { lane0, vmadd, vnmadd, vsplat } from "./vmath";
+import { lane0, transpose4x4, vmadd, vnmadd, vsplat } from "./vmath";
 
 @inline function ld(p: usize, tail: bool): v128 {
   return tail ? v128.load32_splat(p) : v128.load(p);
@@ -485,7 +485,19 @@ export function rnn_pack_weights(dst: usize, b: usize, k: i32, n: i32, ldb: i32,
       }
       continue;
     }
-    for (let p = 0; p < k; p++) {
+    let p0 = 0;
+    if (cols == NR) {
+      // op(B) = Bᵀ: the panel's 8 columns are 8 rows of B; 4×4 transposes
+      // of 4 depths at a time (the forward packs W_hhᵀ this way every call).
+      const src = b + <usize>j0 * ldbb;
+      for (; p0 + 4 <= k; p0 += 4) {
+        const s = src + (<usize>p0 << 2);
+        const d = panel + (<usize>p0 << 5);
+        transpose4x4(s, ldbb, d, 32);
+        transpose4x4(s + 4 * ldbb, ldbb, d + 16, 32);
+      }
+    }
+    for (let p = p0; p < k; p++) {
       const d = panel + (<usize>p << 5);
       for (let c = 0; c < NR; c++) {
         let v: f32 = 0;
