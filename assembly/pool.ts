@@ -26,7 +26,9 @@
 //
 // In NHWC the C channels of one pixel are contiguous, so every tap is one
 // f32x4 load per 4 channels and the per-lane maximum and its index are kept
-// with compare + bitselect. A scalar tail handles C mod 4.
+// with compare + bitselect. A scalar tail handles C mod 4. The 2×2 windows'
+// channel loops run on pointers and end on a pointer comparison (V8,
+// TurboFan: no index shift and add per load and store).
 
 const LANES = i32x4(0, 1, 2, 3);
 
@@ -48,28 +50,34 @@ export function maxpool2d_fwd(
         let c = 0;
         if (kH == 2 && kW == 2 && kh0 == 0 && kw0 == 0 && kh1 == 2 && kw1 == 2) {
           // The common 2×2 window, fully inside: four taps unrolled.
+          // Runs on pointers (no index arithmetic per step; see the header).
           const dW = C, dH = W * C;
-          for (; c + 4 <= C; c += 4) {
-            const e0 = first + c;
-            const p0 = x + (<usize>e0 << 2);
-            const i0 = i32x4.add(i32x4.splat(e0), LANES);
+          const dWb = <usize>dW << 2, dHb = <usize>dH << 2, dHWb = <usize>(dH + dW) << 2;
+          let p0 = x + (<usize>first << 2);
+          const pEnd = p0 + (<usize>(C & ~3) << 2);
+          let po = out + (o << 2), pi = idx + (o << 2);
+          let i0 = i32x4.add(i32x4.splat(first), LANES);
+          while (p0 < pEnd) {
             let best = v128.load(p0);
             let bi = i0;
-            let v = v128.load(p0 + (<usize>dW << 2));
+            let v = v128.load(p0 + dWb);
             let m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
             best = v128.bitselect(v, best, m);
             bi = v128.bitselect(i32x4.add(i0, i32x4.splat(dW)), bi, m);
-            v = v128.load(p0 + (<usize>dH << 2));
+            v = v128.load(p0 + dHb);
             m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
             best = v128.bitselect(v, best, m);
             bi = v128.bitselect(i32x4.add(i0, i32x4.splat(dH)), bi, m);
-            v = v128.load(p0 + (<usize>(dH + dW) << 2));
+            v = v128.load(p0 + dHWb);
             m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
             best = v128.bitselect(v, best, m);
             bi = v128.bitselect(i32x4.add(i0, i32x4.splat(dH + dW)), bi, m);
-            v128.store(out + ((o + c) << 2), best);
-            v128.store(idx + ((o + c) << 2), bi);
+            v128.store(po, best);
+            v128.store(pi, bi);
+            p0 += 16; po += 16; pi += 16;
+            i0 = i32x4.add(i0, i32x4.splat(4));
           }
+          c = C & ~3;
         }
         for (; c + 4 <= C; c += 4) {
           let bi = i32x4.add(i32x4.splat(first + c), LANES);
@@ -227,17 +235,22 @@ export function maxpool2d_bwd(
         if (kH == 2 && kW == 2 && kh0 == 0 && kw0 == 0 && kh1 == 2 && kw1 == 2) {
           const dW = C, dH = W * C;
           const first = ((n * H + hs) * W + ws) * C;
-          for (; c + 4 <= C; c += 4) {
-            const g = v128.load(dy + ((o + c) << 2));
-            const bi = v128.load(idx + ((o + c) << 2));
-            const e0 = first + c;
-            const p0 = dx + (<usize>e0 << 2);
-            const i0 = i32x4.add(i32x4.splat(e0), LANES);
+          const dWb = <usize>dW << 2, dHb = <usize>dH << 2, dHWb = <usize>(dH + dW) << 2;
+          let p0 = dx + (<usize>first << 2);
+          const pEnd = p0 + (<usize>(C & ~3) << 2);
+          let pg = dy + (o << 2), pi = idx + (o << 2);
+          let i0 = i32x4.add(i32x4.splat(first), LANES);
+          while (p0 < pEnd) {
+            const g = v128.load(pg);
+            const bi = v128.load(pi);
             v128.store(p0, v128.bitselect(g, zero, i32x4.eq(bi, i0)));
-            v128.store(p0 + (<usize>dW << 2), v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dW)))));
-            v128.store(p0 + (<usize>dH << 2), v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dH)))));
-            v128.store(p0 + (<usize>(dH + dW) << 2), v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dH + dW)))));
+            v128.store(p0 + dWb, v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dW)))));
+            v128.store(p0 + dHb, v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dH)))));
+            v128.store(p0 + dHWb, v128.bitselect(g, zero, i32x4.eq(bi, i32x4.add(i0, i32x4.splat(dH + dW)))));
+            p0 += 16; pg += 16; pi += 16;
+            i0 = i32x4.add(i0, i32x4.splat(4));
           }
+          c = C & ~3;
         }
         for (; c + 4 <= C; c += 4) {
           const g = v128.load(dy + ((o + c) << 2));
