@@ -386,6 +386,25 @@ export function conv2d_filter_grad(
       const contig = o1 == o0 + 4 && o2 == o0 + 8 && o3 == o0 + 12; // rows == 4, one tap
       const bEnd = BASES + (<usize>pc << 2);
       let j0 = 0;
+      if (rows == 1) {
+        // A single row left (K mod 4 == 1: a 3×3 filter on one channel has
+        // K = 9): a 1×8 tile instead of a 4×8 one computing three copies.
+        for (; j0 + 8 <= O; j0 += 8) {
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+          let g = dyChunk + (<usize>j0 << 2);
+          let bp = BASES;
+          while (bp < bEnd) {
+            const a = v128.load32_splat(o0 + <usize>load<u32>(bp));
+            c00 = vmadd(a, v128.load(g), c00);
+            c01 = vmadd(a, v128.load(g, 16), c01);
+            g += ldb;
+            bp += 4;
+          }
+          const dst = dwRow + (<usize>j0 << 2);
+          v128.store(dst, f32x4.add(c00, v128.load(dst)));
+          v128.store(dst, f32x4.add(c01, v128.load(dst, 16)), 16);
+        }
+      }
       for (; j0 + 8 <= O; j0 += 8) {
         let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
         let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
