@@ -446,8 +446,8 @@ export function rnn_cell_bwd(
 // (forward: h·W_hh; backward: dgates·W_hhᵀ). A general GEMM call re-packs
 // W_hh at every step; here it is packed once per sequence into 8-column
 // panels (gemm.ts's layout), and each step packs only its small A block
-// (4-row panels, as gemm.ts) and runs a 4×8 register-tiled micro-kernel over
-// the panels:
+// (4- or 5-row panels, as gemm.ts) and runs a 4×8 (or 5×8) register-tiled
+// micro-kernel over the panels:
 //
 //   Bp panel (8 columns of op(B), k rows):  p=0: b0 … b7 | p=1: b0 … b7 | …
 //   Ap panel (4 rows of A, k columns):      p=0: a0 a1 a2 a3 | p=1: …
@@ -459,10 +459,20 @@ export function rnn_cell_bwd(
 // Measured on the 2-core EPYC dev machines (relaxed build, [32,128]·[128,512]
 // and [32,512]·[512,128]): 41 GFLOPS against 30–31 for a gemm() call per step
 // and 32–35 with A read in place.
+//
+// Tile height per build. Plain SIMD build: 5-row panels first (tile5, gemm.ts's
+// micro5x8 with its peeled first k step), then 4-row ones (bigPanels: m = 32
+// is 5·4 + 4·3), 10–15% faster than 4×8 on these products. Relaxed build: 4×8
+// only. Its loop already runs at ~90% of the FMA peak of the Zen 3 dev hosts
+// (8 accumulators cover the FMA latency; V8 hoists the broadcast addresses),
+// and a 6×8 tile (gemm.ts's micro6x8, spill-free) measured 4–9% slower, a
+// 5×8 one no faster.
 
-const MR: i32 = 4;
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 5;
 const NR: i32 = 8;
-// 4×8 scratch for partial tiles.
+// MR×8 scratch for partial tiles. (All of a tile's accumulators go there
+// before any call: a vector live across a call is spilled, and V8 spills it
+// at its definition, inside the k loop: 1.6–1.9× slower.)
 const EDGE: usize = memory.data(MR * NR * 4, 16);
 
 /**
@@ -511,29 +521,43 @@ export function rnn_pack_weights(dst: usize, b: usize, k: i32, n: i32, ldb: i32,
   }
 }
 
+// Number of MR-row panels for an m-row A block: the most that leave a
+// remainder covered by 4-row panels with the least zero padding (so the block
+// never pads more than 3 rows, and never more than all-4-row panels would:
+// ceil(m/4)·4·k floats of scratch always suffice). The MR-row panels come
+// first, then the 4-row ones (m = 32: 5·4 + 4·3). Plain SIMD build only.
+function bigPanels(m: i32): i32 {
+  let best = 0, waste = (-m) & 3;
+  for (let a = 1; a * MR <= m; a++) {
+    const w = (a * MR - m) & 3;
+    if (w <= waste) { best = a; waste = w; }
+  }
+  return best;
+}
+
 // Packs op(A) [m, k] into 4-row panels at dst, rows past m zero. op(A) = A
 // ([m, k], row stride lda) or Aᵀ (A is [k, m]: a panel's 4 rows at depth p are
 // 4 contiguous floats).
-function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool): void {
+function packRows4(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool): void {
   const ldab = <usize>lda << 2;
   if (transA) {
-    for (let i = 0; i < m; i += MR) {
+    for (let i = 0; i < m; i += 4) {
       const panel = dst + ((<usize>i * k) << 2);
-      const rows = min(MR, m - i);
+      const rows = min(4, m - i);
       let src = a + (<usize>i << 2);
       for (let p = 0; p < k; p++) {
         const d = panel + (<usize>p << 4);
-        if (rows == MR) v128.store(d, v128.load(src));
-        else for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+        if (rows == 4) v128.store(d, v128.load(src));
+        else for (let r = 0; r < 4; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
         src += ldab;
       }
     }
     return;
   }
-  for (let i = 0; i < m; i += MR) {
+  for (let i = 0; i < m; i += 4) {
     const src = a + <usize>i * ldab;
     const panel = dst + ((<usize>i * k) << 2);
-    if (i + MR <= m) {
+    if (i + 4 <= m) {
       let p = 0;
       for (; p + 4 <= k; p += 4) {
         const s = src + (<usize>p << 2);
@@ -560,10 +584,155 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool):
       const rows = m - i;
       for (let p = 0; p < k; p++) {
         const d = panel + (<usize>p << 4);
-        for (let r = 0; r < MR; r++) {
+        for (let r = 0; r < 4; r++) {
           store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * ldab + (<usize>p << 2)) : 0);
         }
       }
+    }
+  }
+}
+
+// Packs op(A) [m, k] at dst: `big` (≥ 1) panels of MR (5) rows, then 4-row
+// panels, the last one zero-padded past m (big = 0 runs packRows4); the panel
+// holding row i starts at i·k floats.
+// op(A) = A ([m, k], row stride lda) or Aᵀ (A is [k, m]: a panel's rows at
+// depth p are contiguous floats).
+function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool, big: i32): void {
+  const ldab = <usize>lda << 2;
+  for (let i = 0, h = 0; i < m; i += h) {
+    h = i < big * MR ? MR : 4;
+    const rows = min(h, m - i);
+    const panel = dst + ((<usize>i * k) << 2);
+    const ldp = <usize>h << 2; // bytes per packed k-row
+    if (transA) {
+      let src = a + (<usize>i << 2);
+      if (rows == h) {
+        // h contiguous floats: one vector, or two overlapping ones (h = 5).
+        const tail = <usize>(h - 4) << 2;
+        let d = panel;
+        for (let p = 0; p < k; p++) {
+          if (h > 4) v128.store(d + tail, v128.load(src + tail));
+          v128.store(d, v128.load(src));
+          src += ldab;
+          d += ldp;
+        }
+      } else {
+        for (let p = 0; p < k; p++) {
+          const d = panel + (<usize>p << 4);
+          for (let r = 0; r < 4; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+          src += ldab;
+        }
+      }
+      continue;
+    }
+    const src = a + <usize>i * ldab;
+    if (rows < h) {
+      for (let p = 0; p < k; p++) {
+        const d = panel + (<usize>p << 4);
+        for (let r = 0; r < 4; r++) {
+          store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * ldab + (<usize>p << 2)) : 0);
+        }
+      }
+      continue;
+    }
+    // Rows 0…3: 4×4 transposes; row 4 (h = 5) stored lane by lane (as
+    // gemm.ts's packAPanel).
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const s = src + (<usize>p << 2);
+      const d = panel + <usize>p * ldp;
+      transpose4x4(s, ldab, d, ldp);
+      if (h == 5) {
+        const v = v128.load(s + 4 * ldab);
+        v128.store32_lane(d + 16, v, 0);
+        v128.store32_lane(d + 16 + ldp, v, 1);
+        v128.store32_lane(d + 16 + 2 * ldp, v, 2);
+        v128.store32_lane(d + 16 + 3 * ldp, v, 3);
+      }
+    }
+    for (; p < k; p++) {
+      const s = src + (<usize>p << 2);
+      const d = panel + <usize>p * ldp;
+      for (let r = 0; r < h; r++) store<f32>(d + (<usize>r << 2), load<f32>(s + <usize>r * ldab));
+    }
+  }
+}
+
+// One row of a full MR×8 tile: C[r, 0:8] = (x0, x1) + beta·C (beta = 0: C not read).
+@inline function rowOut(c: usize, x0: v128, x1: v128, vb: v128, beta: f32): void {
+  if (beta == 0) {
+    v128.store(c, x0);
+    v128.store(c, x1, 16);
+  } else {
+    v128.store(c, vmadd(v128.load(c), vb, x0));
+    v128.store(c, vmadd(v128.load(c, 16), vb, x1), 16);
+  }
+}
+
+// C[0:5, 0:8] = Ap·Bp + beta·C, 5-row panel (plain SIMD build: mul + add
+// needs a temporary, so 10 accumulators + 2 B + 1 A + 1 = 14 vector
+// registers; gemm.ts's micro5x8). The first k step runs ahead of the loop
+// (k ≥ 1; gemm.ts's "Peeled first k step"). Each sum over k runs in the same
+// order as in the 4×8 tile, so results do not depend on the panel height.
+// cols < 8: the last panel's valid columns, stored element-wise via EDGE.
+function tile5(c: usize, ldcb: usize, ap: usize, bp: usize, k: i32, cols: i32, beta: f32): void {
+  const b0 = v128.load(bp);
+  const b1 = v128.load(bp, 16);
+  let a = v128.load32_splat(ap);
+  const z = f32x4.splat(0);
+  let c00 = vmadd(a, b0, z), c01 = vmadd(a, b1, z);
+  a = v128.load32_splat(ap, 4);
+  let c10 = vmadd(a, b0, z), c11 = vmadd(a, b1, z);
+  a = v128.load32_splat(ap, 8);
+  let c20 = vmadd(a, b0, z), c21 = vmadd(a, b1, z);
+  a = v128.load32_splat(ap, 12);
+  let c30 = vmadd(a, b0, z), c31 = vmadd(a, b1, z);
+  a = v128.load32_splat(ap, 16);
+  let c40 = vmadd(a, b0, z), c41 = vmadd(a, b1, z);
+  const bEnd = bp + (<usize>k << 5);
+  ap += 20;
+  bp += 32;
+  while (bp < bEnd) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
+    ap += 20;
+    bp += 32;
+  }
+  if (cols == NR) {
+    const vb = f32x4.splat(beta);
+    rowOut(c, c00, c01, vb, beta); c += ldcb;
+    rowOut(c, c10, c11, vb, beta); c += ldcb;
+    rowOut(c, c20, c21, vb, beta); c += ldcb;
+    rowOut(c, c30, c31, vb, beta); c += ldcb;
+    rowOut(c, c40, c41, vb, beta);
+    return;
+  }
+  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
+  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
+  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
+  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+  v128.store(EDGE, c40, 128); v128.store(EDGE, c41, 144);
+  storeEdge(c, ldcb, 5, cols, beta);
+}
+
+// Stores the valid rows×cols part of the accumulator block in EDGE (row r at r·32 bytes).
+function storeEdge(c: usize, ldcb: usize, rows: i32, cols: i32, beta: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = c + <usize>r * ldcb;
+    for (let j = 0; j < cols; j++) {
+      const v = load<f32>(EDGE + (<usize>(r * NR + j) << 2));
+      const dst = row + (<usize>j << 2);
+      store<f32>(dst, beta == 0 ? v : v + beta * load<f32>(dst));
     }
   }
 }
@@ -593,7 +762,7 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool):
     a += 16;
     b += 32;
   }
-  if (rows == MR && cols == NR) {
+  if (rows == 4 && cols == NR) {
     let cr = c;
     if (beta == 0) {
       v128.store(cr, c00); v128.store(cr, c01, 16); cr += ldcb;
@@ -632,17 +801,40 @@ export function rnn_matmul_packed(
   c: usize, a: usize, bp: usize, ws: usize, m: i32, n: i32, k: i32, lda: i32, ldc: i32, transA: i32, beta: f32,
 ): void {
   if (m <= 0 || n <= 0) return;
-  packRows(ws, a, m, k, lda, transA != 0);
+  if (!ASC_FEATURE_RELAXED_SIMD && k > 0) {
+    const ldcb = <usize>ldc << 2;
+    // 5-row panels, then 4-row ones (tile5 peels k = 0, so k ≥ 1).
+    const big = bigPanels(m);
+    if (big == 0) packRows4(ws, a, m, k, lda, transA != 0);
+    else packRows(ws, a, m, k, lda, transA != 0, big);
+    const mBig = big * MR;
+    const m4 = mBig + ((m - mBig) & ~3);
+    for (let j0 = 0; j0 < n; j0 += NR) {
+      const panel = bp + ((<usize>j0 * k) << 2);
+      const cols = min(NR, n - j0);
+      const cc = c + (<usize>j0 << 2);
+      for (let i = 0; i < mBig; i += MR) tile5(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, cols, beta);
+      if (cols == NR) {
+        for (let i = mBig; i < m4; i += 4) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, 4, NR, beta);
+      } else {
+        for (let i = mBig; i < m4; i += 4) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, 4, cols, beta);
+      }
+      if (m4 < m) tile(cc + <usize>m4 * ldcb, ldcb, ws + ((<usize>m4 * k) << 2), panel, k, m - m4, cols, beta);
+    }
+    return;
+  }
+  // Relaxed build (and k = 0): 4-row panels and the 4×8 tile only.
+  packRows4(ws, a, m, k, lda, transA != 0);
   const ldcb = <usize>ldc << 2;
-  const mFull = m & ~(MR - 1);
+  const mFull = m & ~3;
   for (let j0 = 0; j0 < n; j0 += NR) {
     const panel = bp + ((<usize>j0 * k) << 2);
     const cols = min(NR, n - j0);
     const cc = c + (<usize>j0 << 2);
     if (cols == NR) {
-      for (let i = 0; i < mFull; i += MR) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, MR, NR, beta);
+      for (let i = 0; i < mFull; i += 4) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, 4, NR, beta);
     } else {
-      for (let i = 0; i < mFull; i += MR) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, MR, cols, beta);
+      for (let i = 0; i < mFull; i += 4) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, 4, cols, beta);
     }
     if (mFull < m) tile(cc + <usize>mFull * ldcb, ldcb, ws + ((<usize>mFull * k) << 2), panel, k, m - mFull, cols, beta);
   }

@@ -201,7 +201,7 @@ describe("recurrent cells", () => {
 describe("packed recurrent product", () => {
   test("C = op(A)·op(B) + beta·C for every tile edge, transposed or not", () => {
     let worst: f64 = 0;
-    const MS: i32[] = [1, 3, 4, 5, 8, 9];
+    const MS: i32[] = [1, 3, 4, 5, 8, 9, 11, 13, 32];
     const NS: i32[] = [1, 7, 8, 9, 17];
     const KS: i32[] = [1, 3, 8];
     for (let mi = 0; mi < MS.length; mi++) for (let ni = 0; ni < NS.length; ni++) for (let ki = 0; ki < KS.length; ki++) {

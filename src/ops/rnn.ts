@@ -231,7 +231,10 @@ function packWeights(w: Tensor, k: number, n: number, trans: boolean): Tensor {
   return p;
 }
 
-/** Scratch for rnn_matmul_packed's packed A block ([m, k], rows padded to 4). */
+/**
+ * Scratch for rnn_matmul_packed's packed A block ([m, k], rows padded to 4:
+ * its mix of 5- and 4-row panels never pads more than that).
+ */
 function stepWorkspace(be: Tensor['backend'], m: number, k: number): Tensor {
   return empty([Math.ceil(m / 4) * 4 * k], { backend: be });
 }
