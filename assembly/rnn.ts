@@ -42,6 +42,7 @@
 // `act` may alias `gates` (the LSTM forward overwrites pre-activations with
 // activations in place).
 
+import { packAPanel, packAPartial } from "./pack";
 import { lane0, transpose4x4, vmadd, vnmadd, vsplat } from "./vmath";
 
 @inline function ld(p: usize, tail: bool): v128 {
@@ -603,58 +604,9 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool, 
     h = i < big * MR ? MR : 4;
     const rows = min(h, m - i);
     const panel = dst + ((<usize>i * k) << 2);
-    const ldp = <usize>h << 2; // bytes per packed k-row
-    if (transA) {
-      let src = a + (<usize>i << 2);
-      if (rows == h) {
-        // h contiguous floats: one vector, or two overlapping ones (h = 5).
-        const tail = <usize>(h - 4) << 2;
-        let d = panel;
-        for (let p = 0; p < k; p++) {
-          if (h > 4) v128.store(d + tail, v128.load(src + tail));
-          v128.store(d, v128.load(src));
-          src += ldab;
-          d += ldp;
-        }
-      } else {
-        for (let p = 0; p < k; p++) {
-          const d = panel + (<usize>p << 4);
-          for (let r = 0; r < 4; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
-          src += ldab;
-        }
-      }
-      continue;
-    }
-    const src = a + <usize>i * ldab;
-    if (rows < h) {
-      for (let p = 0; p < k; p++) {
-        const d = panel + (<usize>p << 4);
-        for (let r = 0; r < 4; r++) {
-          store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * ldab + (<usize>p << 2)) : 0);
-        }
-      }
-      continue;
-    }
-    // Rows 0…3: 4×4 transposes; row 4 (h = 5) stored lane by lane (as
-    // gemm.ts's packAPanel).
-    let p = 0;
-    for (; p + 4 <= k; p += 4) {
-      const s = src + (<usize>p << 2);
-      const d = panel + <usize>p * ldp;
-      transpose4x4(s, ldab, d, ldp);
-      if (h == 5) {
-        const v = v128.load(s + 4 * ldab);
-        v128.store32_lane(d + 16, v, 0);
-        v128.store32_lane(d + 16 + ldp, v, 1);
-        v128.store32_lane(d + 16 + 2 * ldp, v, 2);
-        v128.store32_lane(d + 16 + 3 * ldp, v, 3);
-      }
-    }
-    for (; p < k; p++) {
-      const s = src + (<usize>p << 2);
-      const d = panel + <usize>p * ldp;
-      for (let r = 0; r < h; r++) store<f32>(d + (<usize>r << 2), load<f32>(s + <usize>r * ldab));
-    }
+    const src = transA ? a + (<usize>i << 2) : a + <usize>i * ldab;
+    if (rows < h) packAPartial(panel, src, ldab, transA, h, rows, k);
+    else packAPanel(panel, src, ldab, transA, h, k);
   }
 }
 
