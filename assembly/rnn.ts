@@ -42,7 +42,7 @@
 // `act` may alias `gates` (the LSTM forward overwrites pre-activations with
 // activations in place).
 
-import { packAPanel, packAPartial } from "./pack";
+import { micro5x8, packAPanel, packAPartial } from "./tiles";
 import { lane0, transpose4x4, vmadd, vnmadd, vsplat } from "./vmath";
 
 @inline function ld(p: usize, tail: bool): v128 {
@@ -461,8 +461,8 @@ export function rnn_cell_bwd(
 // and [32,512]·[512,128]): 41 GFLOPS against 30–31 for a gemm() call per step
 // and 32–35 with A read in place.
 //
-// Tile height per build. Plain SIMD build: 5-row panels first (tile5, gemm.ts's
-// micro5x8 with its peeled first k step), then 4-row ones (bigPanels: m = 32
+// Tile height per build. Plain SIMD build: 5-row panels first (tiles.ts's
+// micro5x8, gemm's kernel, with its peeled first k step), then 4-row ones (bigPanels: m = 32
 // is 5·4 + 4·3), 10–15% faster than 4×8 on these products. Relaxed build: 4×8
 // only. Its loop already runs at ~90% of the FMA peak of the Zen 3 dev hosts
 // (8 accumulators cover the FMA latency; V8 hoists the broadcast addresses),
@@ -471,10 +471,10 @@ export function rnn_cell_bwd(
 
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 5;
 const NR: i32 = 8;
-// MR×8 scratch for partial tiles. (All of a tile's accumulators go there
+// 4×8 scratch for the 4×8 tile's partial tiles. (All of a tile's accumulators go there
 // before any call: a vector live across a call is spilled, and V8 spills it
 // at its definition, inside the k loop: 1.6–1.9× slower.)
-const EDGE: usize = memory.data(MR * NR * 4, 16);
+const EDGE: usize = memory.data(4 * NR * 4, 16);
 
 /**
  * Packs op(B) [k, n] into 8-column panels at dst (zero-padded to a multiple of
@@ -610,85 +610,6 @@ function packRows(dst: usize, a: usize, m: i32, k: i32, lda: i32, transA: bool, 
   }
 }
 
-// One row of a full MR×8 tile: C[r, 0:8] = (x0, x1) + beta·C (beta = 0: C not read).
-@inline function rowOut(c: usize, x0: v128, x1: v128, vb: v128, beta: f32): void {
-  if (beta == 0) {
-    v128.store(c, x0);
-    v128.store(c, x1, 16);
-  } else {
-    v128.store(c, vmadd(v128.load(c), vb, x0));
-    v128.store(c, vmadd(v128.load(c, 16), vb, x1), 16);
-  }
-}
-
-// C[0:5, 0:8] = Ap·Bp + beta·C, 5-row panel (plain SIMD build: mul + add
-// needs a temporary, so 10 accumulators + 2 B + 1 A + 1 = 14 vector
-// registers; gemm.ts's micro5x8). The first k step runs ahead of the loop
-// (k ≥ 1; gemm.ts's "Peeled first k step"). Each sum over k runs in the same
-// order as in the 4×8 tile, so results do not depend on the panel height.
-// cols < 8: the last panel's valid columns, stored element-wise via EDGE.
-function tile5(c: usize, ldcb: usize, ap: usize, bp: usize, k: i32, cols: i32, beta: f32): void {
-  const b0 = v128.load(bp);
-  const b1 = v128.load(bp, 16);
-  let a = v128.load32_splat(ap);
-  const z = f32x4.splat(0);
-  let c00 = vmadd(a, b0, z), c01 = vmadd(a, b1, z);
-  a = v128.load32_splat(ap, 4);
-  let c10 = vmadd(a, b0, z), c11 = vmadd(a, b1, z);
-  a = v128.load32_splat(ap, 8);
-  let c20 = vmadd(a, b0, z), c21 = vmadd(a, b1, z);
-  a = v128.load32_splat(ap, 12);
-  let c30 = vmadd(a, b0, z), c31 = vmadd(a, b1, z);
-  a = v128.load32_splat(ap, 16);
-  let c40 = vmadd(a, b0, z), c41 = vmadd(a, b1, z);
-  const bEnd = bp + (<usize>k << 5);
-  ap += 20;
-  bp += 32;
-  while (bp < bEnd) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
-    c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    ap += 20;
-    bp += 32;
-  }
-  if (cols == NR) {
-    const vb = f32x4.splat(beta);
-    rowOut(c, c00, c01, vb, beta); c += ldcb;
-    rowOut(c, c10, c11, vb, beta); c += ldcb;
-    rowOut(c, c20, c21, vb, beta); c += ldcb;
-    rowOut(c, c30, c31, vb, beta); c += ldcb;
-    rowOut(c, c40, c41, vb, beta);
-    return;
-  }
-  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
-  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
-  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
-  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
-  v128.store(EDGE, c40, 128); v128.store(EDGE, c41, 144);
-  storeEdge(c, ldcb, 5, cols, beta);
-}
-
-// Stores the valid rows×cols part of the accumulator block in EDGE (row r at r·32 bytes).
-function storeEdge(c: usize, ldcb: usize, rows: i32, cols: i32, beta: f32): void {
-  for (let r = 0; r < rows; r++) {
-    const row = c + <usize>r * ldcb;
-    for (let j = 0; j < cols; j++) {
-      const v = load<f32>(EDGE + (<usize>(r * NR + j) << 2));
-      const dst = row + (<usize>j << 2);
-      store<f32>(dst, beta == 0 ? v : v + beta * load<f32>(dst));
-    }
-  }
-}
-
 // C[0:rows, 0:cols] = Ap·Bp + beta·C (rows ≤ 4, cols ≤ 8; beta = 0: C not read).
 @inline function tile(c: usize, ldcb: usize, ap: usize, bp: usize, k: i32, rows: i32, cols: i32, beta: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -755,7 +676,8 @@ export function rnn_matmul_packed(
   if (m <= 0 || n <= 0) return;
   if (!ASC_FEATURE_RELAXED_SIMD && k > 0) {
     const ldcb = <usize>ldc << 2;
-    // 5-row panels, then 4-row ones (tile5 peels k = 0, so k ≥ 1).
+    // 5-row panels (micro5x8 with alpha = 1, no bias; it peels k = 0, so k ≥ 1),
+    // then 4-row ones.
     const big = bigPanels(m);
     if (big == 0) packRows4(ws, a, m, k, lda, transA != 0);
     else packRows(ws, a, m, k, lda, transA != 0, big);
@@ -765,7 +687,7 @@ export function rnn_matmul_packed(
       const panel = bp + ((<usize>j0 * k) << 2);
       const cols = min(NR, n - j0);
       const cc = c + (<usize>j0 << 2);
-      for (let i = 0; i < mBig; i += MR) tile5(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, cols, beta);
+      for (let i = 0; i < mBig; i += MR) micro5x8(k, ws + ((<usize>i * k) << 2), panel, cc + <usize>i * ldcb, ldcb, MR, cols, 1, beta, 0);
       if (cols == NR) {
         for (let i = mBig; i < m4; i += 4) tile(cc + <usize>i * ldcb, ldcb, ws + ((<usize>i * k) << 2), panel, k, 4, NR, beta);
       } else {
