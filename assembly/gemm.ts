@@ -22,7 +22,8 @@
 // Both transposed variants pack through 4×4 SIMD transposes (or plain vector
 // copies), so Aᵀ·B and A·Bᵀ (the ones backpropagation uses) run as fast as A·B.
 //
-// Micro-kernel and tile shape. Each k step loads two B vectors, broadcasts MR
+// Micro-kernel and tile shape (the kernels and the A packers are in tiles.ts,
+// shared with rnn.ts). Each k step loads two B vectors, broadcasts MR
 // A values (v128.load32_splat, a load-port op, no shuffle) and does 2·MR
 // multiply-adds into a MR×8 tile of C held in 2·MR f32x4 registers. V8
 // (TurboFan, x64) has 15 allocatable vector registers, which sets MR per build:
@@ -54,7 +55,7 @@
 // in full and stored through a scratch tile.
 
 import { micro4x8, micro5x8, micro6x8, packAPanel, packAPartial } from "./tiles";
-import { transpose4x4, vmadd } from "./vmath";
+import { transpose4x4 } from "./vmath";
 
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const NR: i32 = 8;
