@@ -124,6 +124,22 @@ function storeEdge(c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f3
 export function micro6x8(
   kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
 ): void {
+  tile6x8(kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias);
+}
+
+// Two full 6×8 tiles side by side, C = A·B (+ bias row; pointer 0: none):
+// columns j…j+7 from the B panel at bp, j+8…j+15 from the next one (bp +
+// kc·32 bytes). See "Two tiles per call" in gemm.ts.
+export function micro6x16(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tile6x8(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias);
+  tile6x8(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0);
+}
+
+// The body of micro6x8, inlined where the tile's shape and alpha/beta are
+// constants so that only the epilogue they select is compiled.
+@inline function tile6x8(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
+): void {
   // The bias row (if any) seeds every row's accumulators.
   const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
   const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
