@@ -19,9 +19,10 @@
 // adds to it, so K ≤ 1024 (every weight gradient of a batch of ≤ 1024 rows)
 // now runs in one block, through the two-tile kernel (below); the panels
 // stream from L2 fast enough. Measured interleaved in one process against
-// KC = 256 (NC = 1024): square products of 768–2048 10–17% faster, 128–512
-// within ±5%, the benchmark transformer's GEMMs 1–3% faster; KC = 512 gained
-// nothing and NC = 256 beat 512 and 1024 with KC = 1024.
+// KC = 256 (NC = 1024): products with K of 768–2048 (768², 1024², and
+// 1024×2048 · 2048×512) 12–17% faster, squares of 128–512 within ±5%, the
+// benchmark transformer's GEMMs 1–3% faster; KC = 512 gained nothing, and
+// NC = 256 beat 512 and 1024 with KC = 1024.
 //
 // Packed layouts (k runs down, one row of the panel per k):
 //
