@@ -44,6 +44,8 @@ const SHAPES: [number, number, number][] = [
   [1, 1, 1], [2, 3, 1], [17, 17, 17], [31, 31, 31], [127, 127, 127], [5, 9, 13], [4, 8, 1], [1, 127, 3],
   [127, 1, 5], [300, 7, 4], [7, 300, 9], [64, 64, 64], [65, 33, 257], [130, 70, 300], [0, 5, 3], [3, 0, 5],
   [1, 1, 600], [3, 1030, 2],
+  // K past one K block of the wasm builds (KC = 1024): later blocks add to C.
+  [67, 40, 1100], [13, 130, 2049],
 ];
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 
