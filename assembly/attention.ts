@@ -58,7 +58,7 @@
 // "FlashAttention" (2022) for the lse-only saved state and the recomputing
 // backward; Dao, "FlashAttention-2" (2023) for the key-block-outer backward.
 
-import { transpose4x4, vexpNeg, vlog, vmadd, vsplat } from "./vmath";
+import { storeTransposed4x4, transpose4x4, vexpNeg, vlog, vmadd, vsplat } from "./vmath";
 import { keyedHash, dropoutKey, vmix } from "./hash";
 
 const BQ: i32 = 16; // query rows per tile (four groups of 4: a 4×8 register tile each)
@@ -449,19 +449,6 @@ function dotVec(a: usize, b: usize, n: i32): v128 {
 // O is scaled by 1/l at the end as in the general path; the probabilities,
 // when requested, are scaled and transposed into probs four by four.
 
-// The four rows of a 4×4 block held as four vectors, transposed in registers
-// and stored at dst (row stride ld bytes).
-@inline function storeTransposed(a: v128, b: v128, c: v128, d: v128, dst: usize, ld: usize): void {
-  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + ld, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * ld, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * ld, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-}
-
 // ─── private probabilities ──────────────────────────────────────────────────
 //
 // When the op keeps the probabilities only for the backward (probsPrivate ≠
@@ -512,11 +499,11 @@ function storeProbsKeyMajor(prow0: usize, Tk: i32, rows: i32, il0: v128, il1: v1
   if (rows == 8) {
     for (; j + 4 <= Tk; j += 4) {
       const src = sK + (<usize>j << 5), dst = prow0 + (<usize>j << 2);
-      storeTransposed(
+      storeTransposed4x4(
         f32x4.mul(v128.load(src), il0), f32x4.mul(v128.load(src, 32), il0),
         f32x4.mul(v128.load(src, 64), il0), f32x4.mul(v128.load(src, 96), il0), dst, rowB,
       );
-      storeTransposed(
+      storeTransposed4x4(
         f32x4.mul(v128.load(src, 16), il1), f32x4.mul(v128.load(src, 48), il1),
         f32x4.mul(v128.load(src, 80), il1), f32x4.mul(v128.load(src, 112), il1), dst + 4 * rowB, rowB,
       );

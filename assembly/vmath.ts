@@ -57,10 +57,12 @@
 // Transposes the 4×4 block at src (row stride `ld` bytes) into dst as 4 rows of
 // 4 floats (dst stride `dstStride` bytes): dst[c][r] = src[r][c].
 @inline export function transpose4x4(src: usize, ld: usize, dst: usize, dstStride: usize): void {
-  const r0 = v128.load(src);
-  const r1 = v128.load(src + ld);
-  const r2 = v128.load(src + 2 * ld);
-  const r3 = v128.load(src + 3 * ld);
+  storeTransposed4x4(v128.load(src), v128.load(src + ld), v128.load(src + 2 * ld), v128.load(src + 3 * ld), dst, dstStride);
+}
+
+// Stores the 4×4 block whose rows are r0…r3 transposed: dst row c (stride
+// `dstStride` bytes) = (r0[c], r1[c], r2[c], r3[c]).
+@inline export function storeTransposed4x4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, dstStride: usize): void {
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
   const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // r2[0] r3[0] r2[1] r3[1]
   const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
