@@ -12,26 +12,38 @@ import { ArrayBufferMemory, Heap, PAGE_BYTES } from '../src/backend/heap.js';
 import { EACH_BACKEND, withBackend } from './helpers.js';
 
 describe('Heap allocator', () => {
-  test('16-byte alignment, exact reuse, coalescing back to the top', () => {
+  test('16-byte alignment, exact reuse, coalescing before growth, back to the top', () => {
     const h = new Heap(new ArrayBufferMemory(1), 16);
-    const ptrs = [1, 17, 100, 3, 4096].map((n) => h.alloc(n));
+    // 16 + 32 + 112 + 16 bytes from 16 up, then one block that leaves 64 bytes of the page above top.
+    const ptrs = [1, 17, 100, 3, PAGE_BYTES - 64 - 192].map((n) => h.alloc(n));
     for (const p of ptrs) expect(p % 16).toBe(0);
     expect(new Set(ptrs).size).toBe(ptrs.length);
     const live = h.liveBytes;
+    expect(live).toBe(16 + 32 + 112 + 16 + PAGE_BYTES - 256);
     h.free(ptrs[1]);
-    expect(h.alloc(20)).toBe(ptrs[1]); // same rounded size reuses the hole
+    expect(h.alloc(20)).toBe(ptrs[1]); // same rounded size reuses the block
     h.free(ptrs[1]);
     h.free(ptrs[2]);
-    h.free(ptrs[3]); // three neighbours coalesce into one hole
+    h.free(ptrs[3]);
+    // Freed blocks wait uncoalesced: a request of one's size gets it back.
+    const again = h.alloc(100);
+    expect(again).toBe(ptrs[2]);
+    h.free(again);
+    // A size no freed block has, that fits above top: taken there, nothing coalesced.
+    const above = h.alloc(48);
+    expect(above).toBe(PAGE_BYTES - 64);
+    // One that does not fit above top: the three freed neighbours coalesce into one hole (no growth).
     expect(h.alloc(17 + 100 + 3 + 20)).toBe(ptrs[1]);
-    expect(h.liveBytes).toBeGreaterThan(0);
+    expect(h.byteLength).toBe(PAGE_BYTES);
     h.free(ptrs[1]);
     h.free(ptrs[0]);
     h.free(ptrs[4]);
+    h.free(above);
     expect(h.liveBytes).toBe(0);
     expect(h.liveBlocks).toBe(0);
-    expect(h.alloc(16)).toBe(16); // everything went back to the top
-    expect(live).toBe(16 + 32 + 112 + 16 + 4096);
+    // The whole page in one block: everything coalesced back to the top.
+    expect(h.alloc(PAGE_BYTES - 16)).toBe(16);
+    expect(h.byteLength).toBe(PAGE_BYTES);
   });
 
   test('double free is an error', () => {

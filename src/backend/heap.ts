@@ -11,8 +11,13 @@
  *
  * Allocation: an exact-size free block if there is one (training loops
  * allocate the same sizes every step), else the best-fitting larger hole
- * (split), else bump `top`, growing memory when needed. Freeing coalesces with
- * both neighbours and gives the space back to `top` when the block is last.
+ * (split), else bump `top`, growing memory when needed. A freed block first
+ * goes on a per-size quick list, uncoalesced, where the next request of its
+ * size takes it back in two array operations (a training step frees and
+ * re-allocates the same sizes, so it never touches the hole maps). Quick
+ * blocks are coalesced (with both neighbours, and given back to `top` when
+ * last) only when a request finds no block of its size and no hole that
+ * fits, before `top` is bumped.
  *
  * Memory growth replaces the ArrayBuffer and detaches every view over the
  * old one, so views live here, are rebuilt in `grow`, and nobody else may
@@ -70,6 +75,8 @@ export class Heap {
   private readonly freeByStart = new Map<number, number>(); // start → size
   private readonly freeByEnd = new Map<number, number>(); // end → start
   private readonly freeBySize = new Map<number, Set<number>>(); // size → starts
+  private readonly quick = new Map<number, number[]>(); // size → starts of freed, uncoalesced blocks
+  private quickBytes = 0;
 
   constructor(
     readonly memory: LinearMemory,
@@ -97,7 +104,18 @@ export class Heap {
       throw new ValueError(`alloc: size must be a non-negative integer number of bytes; got ${bytes} for ${typeof what === 'function' ? what() : what}`);
     }
     const size = alignUp(Math.max(bytes, ALIGN));
-    let ptr = this.takeFree(size);
+    const q = this.quick.get(size);
+    let ptr: number;
+    if (q !== undefined && q.length > 0) {
+      ptr = q.pop()!;
+      this.quickBytes -= size;
+    } else {
+      ptr = this.takeFree(size);
+      if (ptr < 0 && this.quickBytes > 0 && this.top + size > this.memory.buffer.byteLength) {
+        this.coalesceQuick();
+        ptr = this.takeFree(size);
+      }
+    }
     if (ptr < 0) {
       const end = this.top + size;
       if (end > this.memory.buffer.byteLength) this.grow(end, size, what);
@@ -118,6 +136,23 @@ export class Heap {
     this.blocks.delete(ptr);
     this.liveBytes -= size;
     this.liveBlocks--;
+    const q = this.quick.get(size);
+    if (q === undefined) this.quick.set(size, [ptr]);
+    else q.push(ptr);
+    this.quickBytes += size;
+  }
+
+  /** Coalesces every quick-list block into the holes (and `top`). */
+  private coalesceQuick(): void {
+    for (const [size, starts] of this.quick) {
+      for (const start of starts) this.release(start, size);
+      starts.length = 0;
+    }
+    this.quickBytes = 0;
+  }
+
+  /** Makes [ptr, ptr + size) a hole, merged with the holes on either side, or gives it back to `top`. */
+  private release(ptr: number, size: number): void {
     let start = ptr;
     let end = ptr + size;
     const before = this.freeByEnd.get(start);
