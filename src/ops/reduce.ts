@@ -90,11 +90,16 @@ export function broadcastToRaw(x: Tensor, shape: readonly number[], scale = 1): 
   const out = empty(shape, { backend: x.backend });
   const plan = collapse(shape, [contiguousStrides(shape), broadcastStrides(x.shape, shape)]);
   const k = x.backend.k;
-  const [po, px] = [out.ptr, x.ptr];
+  // Scaled on the smaller side (every output element is the same product x·scale
+  // either way): a mean's gradient scales its [B, D] input, not the [B, T, D] output.
+  const pre = scale !== 1 && x.size < out.size ? empty(x.shape, { backend: x.backend }) : null;
+  if (pre) k.muls_f32(pre.ptr, x.ptr, x.size, scale);
+  const [po, px] = [out.ptr, (pre ?? x).ptr];
   forEach4(plan, ([oo, ox], d, [so, sx]) => {
     k.copy_strided(po + 4 * oo, px + 4 * ox, d[0], d[1], d[2], d[3], so[0], so[1], so[2], so[3], sx[0], sx[1], sx[2], sx[3]);
   });
-  if (scale !== 1) k.muls_f32(out.ptr, out.ptr, out.size, scale);
+  if (pre) pre.dispose();
+  else if (scale !== 1) k.muls_f32(out.ptr, out.ptr, out.size, scale);
   return out;
 }
 
