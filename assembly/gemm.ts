@@ -76,7 +76,7 @@
 // padded, so partial tiles (rows or columns short of the panel) are computed
 // in full and stored through a scratch tile.
 
-import { micro4x8, micro5x8, micro6x8, micro6x16, packAPanel, packAPartial } from "./tiles";
+import { micro4x8, micro5x8, micro6x8, micro6x16, micro6x16r, packAPanel, packAPartial, relu4 } from "./tiles";
 import { transpose4x4 } from "./vmath";
 
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
@@ -294,16 +294,18 @@ function gemmOne(
             const ap = aPack + ((<usize>ir * kc) << 2);
             const ct = cCol + <usize>(ic + ir) * ldcb;
             if (w == 2 * NR && mr == MR && h == MR) {
-              micro6x16(kc, ap, bp, ct, ldcb, bt);
-            } else {
-              for (let j = 0; j < w; j += NR) {
-                const nr = min(NR, w - j);
-                const bpJ = bp + ((<usize>j * kc) << 2), ctJ = ct + (<usize>j << 2);
-                const btJ: usize = bt == 0 ? 0 : bt + (<usize>j << 2);
-                if (h == 4) micro4x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
-                else if (MR == 6) micro6x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
-                else micro5x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
-              }
+              // (relu, if any, on the accumulators before they are stored)
+              if (reluBlock) micro6x16r(kc, ap, bp, ct, ldcb, bt);
+              else micro6x16(kc, ap, bp, ct, ldcb, bt);
+              continue;
+            }
+            for (let j = 0; j < w; j += NR) {
+              const nr = min(NR, w - j);
+              const bpJ = bp + ((<usize>j * kc) << 2), ctJ = ct + (<usize>j << 2);
+              const btJ: usize = bt == 0 ? 0 : bt + (<usize>j << 2);
+              if (h == 4) micro4x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
+              else if (MR == 6) micro6x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
+              else micro5x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
             }
             if (reluBlock) reluTile(ct, ldcb, mr, w);
           }
@@ -315,17 +317,16 @@ function gemmOne(
 
 // C = max(C, 0) over an mr×nr tile (nr ≤ 16) just stored (still in L1).
 function reluTile(c: usize, ldcb: usize, mr: i32, nr: i32): void {
-  const z = f32x4.splat(0);
   for (let r = 0; r < mr; r++) {
     const row = c + <usize>r * ldcb;
     if (nr == 2 * NR) {
-      v128.store(row, f32x4.max(v128.load(row), z));
-      v128.store(row, f32x4.max(v128.load(row, 16), z), 16);
-      v128.store(row, f32x4.max(v128.load(row, 32), z), 32);
-      v128.store(row, f32x4.max(v128.load(row, 48), z), 48);
+      v128.store(row, relu4(v128.load(row)));
+      v128.store(row, relu4(v128.load(row, 16)), 16);
+      v128.store(row, relu4(v128.load(row, 32)), 32);
+      v128.store(row, relu4(v128.load(row, 48)), 48);
     } else if (nr == NR) {
-      v128.store(row, f32x4.max(v128.load(row), z));
-      v128.store(row, f32x4.max(v128.load(row, 16), z), 16);
+      v128.store(row, relu4(v128.load(row)));
+      v128.store(row, relu4(v128.load(row, 16)), 16);
     } else {
       for (let j = 0; j < nr; j++) {
         const p = row + (<usize>j << 2);

@@ -97,6 +97,13 @@ export function packAPartial(panel: usize, src: usize, ldab: usize, transA: bool
 }
 
 // C[r, 0:8] = (x0, x1).
+// max(x, 0) per lane as f32x4.max(x, 0) gives it (−0 → +0, NaN stays NaN) in
+// four instructions from the sign bit and x == x; V8 expands f32x4.max to
+// six on x64 (NaN and ±0 handling).
+@inline export function relu4(x: v128): v128 {
+  return v128.andnot(x, v128.and(i32x4.shr_s(x, 31), f32x4.eq(x, x)));
+}
+
 @inline function storeRowPlain(c: usize, x0: v128, x1: v128): void {
   v128.store(c, x0);
   v128.store(c, x1, 16);
@@ -133,6 +140,23 @@ export function micro6x8(
 export function micro6x16(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
   tile6x8(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias);
   tile6x8(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0);
+}
+
+// micro6x16, then relu = max(·, 0) over the 6×16 tile just stored (in L1):
+// a dense layer's bias + relu forward, without gemm.ts's per-tile reluTile
+// call. Applying relu to the accumulators before the store instead makes V8
+// spill three of them inside the k loops (1.7× slower), so the tile is read
+// back here, in straight-line code.
+export function micro6x16r(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tile6x8(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias);
+  tile6x8(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0);
+  for (let r = 0; r < 6; r++) {
+    v128.store(c, relu4(v128.load(c)));
+    v128.store(c, relu4(v128.load(c, 16)), 16);
+    v128.store(c, relu4(v128.load(c, 32)), 32);
+    v128.store(c, relu4(v128.load(c, 48)), 48);
+    c += ldcb;
+  }
 }
 
 // The body of micro6x8, inlined where the tile's shape and alpha/beta are

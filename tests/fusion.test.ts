@@ -86,6 +86,31 @@ describe.each(EACH_BACKEND)('layer fusion on %s', (_name, be) => {
     );
   });
 
+  test('Linear → ReLU over full two-tile blocks and edges: same bits as unfused, NaN stays NaN', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        // 13 rows × 40 columns: 6-row panels and a short one, 16-column pairs and an 8-column edge.
+        const model = new Sequential(new Linear(5, 40, { seed: 12 }), new ReLU());
+        const data = randomArray(13 * 5, 13);
+        data[3 * 5 + 2] = NaN; // row 3: all NaN (propagated)
+        data[8 * 5] = Infinity; // row 8: ∞ − ∞ = a NaN made by the hardware (sign bit set on x86) where
+        data[8 * 5 + 1] = -Infinity; // the two weights share a sign, ±∞ where they do not
+        const x = tensor(data, [13, 5]);
+        const fused = Array.from(model.forward(x).data());
+        const plain = Array.from(run(model, x, true)[0]);
+        expect(fused.length).toBe(13 * 40);
+        fused.forEach((v, i) => {
+          if (Math.floor(i / 40) === 3) expect(Number.isNaN(v)).toBe(true);
+          expect(Number.isNaN(v) ? Number.isNaN(plain[i]) : Object.is(v, plain[i])).toBe(true);
+        });
+        expect(fused.slice(8 * 40, 9 * 40).filter(Number.isNaN).length).toBeGreaterThan(5);
+        expect(fused.filter((v) => v === 0).length).toBeGreaterThan(50); // negatives clamped to +0
+        expect(fused.some((v) => Object.is(v, -0))).toBe(false);
+        model.dispose();
+      }),
+    );
+  });
+
   test('captureFeatures still sees the ReLU output of a fused pair', () => {
     withBackend(be, () =>
       tidy(() => {
