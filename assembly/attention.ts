@@ -876,13 +876,14 @@ export function attention_fwd(
 
 // C[4×8] += Σ_k A[k][0..4]ᵀ·B[k][0..8] for k < kn with A key-major: the
 // four values of step k at a + 4k + 64u (u < 4: four keys of a 16-query
-// column), B row k at b + k·bStride; C at dst (row stride ldd), accumulated
-// in place.
-@inline function tile4x8K(a: usize, b: usize, bStride: usize, kn: i32, dst: usize, ldd: usize): void {
-  let c00 = v128.load(dst), c01 = v128.load(dst, 16);
-  let c10 = v128.load(dst + ldd), c11 = v128.load(dst + ldd, 16);
-  let c20 = v128.load(dst + 2 * ldd), c21 = v128.load(dst + 2 * ldd, 16);
-  let c30 = v128.load(dst + 3 * ldd), c31 = v128.load(dst + 3 * ldd, 16);
+// column), B row k at b + k·bStride; C read at src (row stride lds) and
+// written at dst (row stride ldd): in place, or, for the last query tile,
+// straight into the output rows.
+@inline function tile4x8K(a: usize, b: usize, bStride: usize, kn: i32, src: usize, lds: usize, dst: usize, ldd: usize): void {
+  let c00 = v128.load(src), c01 = v128.load(src, 16);
+  let c10 = v128.load(src + lds), c11 = v128.load(src + lds, 16);
+  let c20 = v128.load(src + 2 * lds), c21 = v128.load(src + 2 * lds, 16);
+  let c30 = v128.load(src + 3 * lds), c31 = v128.load(src + 3 * lds, 16);
   const aEnd = a + (<usize>kn << 2);
   for (; a < aEnd; a += 4) {
     const b0 = v128.load(b);
@@ -947,6 +948,7 @@ function backwardKeyMajor(
   const ldoB = <usize>HD << 2; // row stride of out and dout
   const panelB = <usize>(8 * D) << 2; // one 8-query panel of Qᵀ or dOᵀ
   const vs = vsplat(scale);
+  const direct = (Tk & 3) == 0; // dK and dV rows of the last query tile written in place
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hOff = <usize>h * D;
@@ -1044,20 +1046,32 @@ function backwardKeyMajor(
             for (let r = r0; r < rows; r++) copyRow(dqBase + <usize>(i0 + r) * ldqB, otP + <usize>r * oRow, dB);
           }
         }
-        // dK += dSᵀ·Q, dV += Pᵀ·dO over the tile's rows.
+        // dK += dSᵀ·Q, dV += Pᵀ·dO over the tile's rows. The last tile writes
+        // the sums straight into dk and dv when every 4-key group is whole
+        // (no scratch rows past Tk), saving a copy pass over them.
         const qRows = qBase + <usize>i0 * ldqB, gRows = gBase + <usize>i0 * ldoB;
+        const out = direct && i0 + BQ >= Tq;
         for (let j0 = 0; j0 < Tk; j0 += 4) {
           const aOff = <usize>j0 << 6;
           for (let c = 0; c < D; c += 8) {
             const cOff = <usize>c << 2;
-            tile4x8K(dsK + aOff, qRows + cOff, ldqB, rows, dkA + <usize>j0 * oRow + cOff, oRow);
-            tile4x8K(pK + aOff, gRows + cOff, ldoB, rows, dvA + <usize>j0 * oRow + cOff, oRow);
+            const dkS = dkA + <usize>j0 * oRow + cOff, dvS = dvA + <usize>j0 * oRow + cOff;
+            if (out) {
+              const o = <usize>j0 * ldkvB + cOff;
+              tile4x8K(dsK + aOff, qRows + cOff, ldqB, rows, dkS, oRow, dkBase + o, ldkvB);
+              tile4x8K(pK + aOff, gRows + cOff, ldoB, rows, dvS, oRow, dvBase + o, ldkvB);
+            } else {
+              tile4x8K(dsK + aOff, qRows + cOff, ldqB, rows, dkS, oRow, dkS, oRow);
+              tile4x8K(pK + aOff, gRows + cOff, ldoB, rows, dvS, oRow, dvS, oRow);
+            }
           }
         }
       }
-      for (let j = 0; j < Tk; j++) {
-        copyRow(dkBase + <usize>j * ldkvB, dkA + <usize>j * oRow, dB);
-        copyRow(dvBase + <usize>j * ldkvB, dvA + <usize>j * oRow, dB);
+      if (!direct) {
+        for (let j = 0; j < Tk; j++) {
+          copyRow(dkBase + <usize>j * ldkvB, dkA + <usize>j * oRow, dB);
+          copyRow(dvBase + <usize>j * ldkvB, dvA + <usize>j * oRow, dB);
+        }
       }
     }
   }
