@@ -150,6 +150,11 @@ export function micro6x16(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, 
 export function micro6x16r(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
   tile6x8(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias);
   tile6x8(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0);
+  relu6x16(c, ldcb);
+}
+
+// relu over a 6×16 tile of C just stored.
+@inline function relu6x16(c: usize, ldcb: usize): void {
   for (let r = 0; r < 6; r++) {
     v128.store(c, relu4(v128.load(c)));
     v128.store(c, relu4(v128.load(c, 16)), 16);
@@ -161,9 +166,75 @@ export function micro6x16r(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
 
 // The body of micro6x8, inlined where the tile's shape and alpha/beta are
 // constants so that only the epilogue they select is compiled.
+// Row r's value of A at step k, from one pointer with constant offsets: a
+// packed panel (S = 0: six values per k, ap += 24) or A itself, read in place
+// (rows S floats apart, ap += 4 per k). The in-place kernels exist for the
+// row strides of small layers (64, 128, 192 floats), where packing A costs
+// 5–10% of the product (K is small, so each packed value is used by few
+// multiply-adds); wasm load offsets are immediates, so each stride is its
+// own kernel (with a runtime stride V8 adds one instruction per broadcast).
+@inline function aAt(ap: usize, r: i32, S: i32): v128 {
+  if (S == 64) {
+    if (r == 0) return v128.load32_splat(ap);
+    if (r == 1) return v128.load32_splat(ap, 256);
+    if (r == 2) return v128.load32_splat(ap, 512);
+    if (r == 3) return v128.load32_splat(ap, 768);
+    if (r == 4) return v128.load32_splat(ap, 1024);
+    return v128.load32_splat(ap, 1280);
+  }
+  if (S == 128) {
+    if (r == 0) return v128.load32_splat(ap);
+    if (r == 1) return v128.load32_splat(ap, 512);
+    if (r == 2) return v128.load32_splat(ap, 1024);
+    if (r == 3) return v128.load32_splat(ap, 1536);
+    if (r == 4) return v128.load32_splat(ap, 2048);
+    return v128.load32_splat(ap, 2560);
+  }
+  if (S == 192) {
+    if (r == 0) return v128.load32_splat(ap);
+    if (r == 1) return v128.load32_splat(ap, 768);
+    if (r == 2) return v128.load32_splat(ap, 1536);
+    if (r == 3) return v128.load32_splat(ap, 2304);
+    if (r == 4) return v128.load32_splat(ap, 3072);
+    return v128.load32_splat(ap, 3840);
+  }
+  if (r == 0) return v128.load32_splat(ap);
+  if (r == 1) return v128.load32_splat(ap, 4);
+  if (r == 2) return v128.load32_splat(ap, 8);
+  if (r == 3) return v128.load32_splat(ap, 12);
+  if (r == 4) return v128.load32_splat(ap, 16);
+  return v128.load32_splat(ap, 20);
+}
+
+// micro6x16 (then relu over the tile if asked) on A read in place (see
+// aAt): ap = A's row i, column p0; rows 64, 128 or 192 floats apart.
+export function micro6x16a64(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize, relu: bool): void {
+  tile6x8s(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 64);
+  tile6x8s(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 64);
+  if (relu) relu6x16(c, ldcb);
+}
+export function micro6x16a128(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize, relu: bool): void {
+  tile6x8s(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 128);
+  tile6x8s(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 128);
+  if (relu) relu6x16(c, ldcb);
+}
+export function micro6x16a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize, relu: bool): void {
+  tile6x8s(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 192);
+  tile6x8s(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 192);
+  if (relu) relu6x16(c, ldcb);
+}
+
 @inline function tile6x8(
   kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
 ): void {
+  tile6x8s(kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias, 0);
+}
+
+// The body of micro6x8 (below) with A from aAt (S: see there).
+@inline function tile6x8s(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize, S: i32,
+): void {
+  const aStep: usize = S == 0 ? 24 : 4;
   // The bias row (if any) seeds every row's accumulators.
   const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
   const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
@@ -178,37 +249,37 @@ export function micro6x16r(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
   {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = aAt(ap, 0, S);
     c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = aAt(ap, 1, S);
     c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = aAt(ap, 2, S);
     c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = aAt(ap, 3, S);
     c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
+    a = aAt(ap, 4, S);
     c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    a = v128.load32_splat(ap, 20);
+    a = aAt(ap, 5, S);
     c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
-    ap += 24;
+    ap += aStep;
     bp += 32;
   }
   while (bp < bEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = aAt(ap, 0, S);
     c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = aAt(ap, 1, S);
     c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = aAt(ap, 2, S);
     c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = aAt(ap, 3, S);
     c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
+    a = aAt(ap, 4, S);
     c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    a = v128.load32_splat(ap, 20);
+    a = aAt(ap, 5, S);
     c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
-    ap += 24;
+    ap += aStep;
     bp += 32;
   }
   if (mr == 6 && nr == NR) {

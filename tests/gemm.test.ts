@@ -57,6 +57,20 @@ describe.each(EACH_BACKEND)('gemm on %s', (_name, be) => {
     }
   });
 
+  test('A read in place by the relaxed build (row strides 64, 128, 192 floats; N a multiple of 16)', () => {
+    // [m, n, k, pad]: lda = k + pad. Full 6-row panels read A where it lies, a short last panel is packed.
+    const cases: [number, number, number, number][] = [
+      [100, 32, 64, 0], [13, 64, 40, 24], [50, 48, 100, 28], [37, 16, 192, 0], [200, 32, 128, 0], [6, 16, 64, 0],
+    ];
+    for (const [m, n, k, pad] of cases) {
+      for (const tB of [false, true]) {
+        const { got, want, padOk } = runGemm(be, { m, n, k, tA: false, tB, pad }, m + n);
+        expect(padOk).toBe(true);
+        expectClose(got, want, 2e-5 * Math.sqrt(k));
+      }
+    }
+  });
+
   test('alpha and beta accumulate; columns past n (ldc > n) are untouched', () => {
     for (const [tA, tB] of TRANSPOSES) {
       for (const [alpha, beta] of [[0.5, 1], [-2, 0.25], [0, 0.5], [1, 0]]) {
