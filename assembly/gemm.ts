@@ -73,16 +73,17 @@
 // variant, which V8 compiles with spills in the k loops; two tiles in the
 // plain SIMD build, no faster there.)
 //
-// A in place (relaxed build). When op(A) = A (not transposed) has a row
-// stride of 64, 128 or 192 floats — a small layer's activations or their
-// gradients — and the block's columns come in whole pairs, the two-tile
-// kernels read A where it lies (micro6x16a64/a128/a192: the six rows' values
-// at constant offsets from one pointer that moves 4 bytes per k) and only a
-// short last panel is packed. K is then at most 192, so each packed value
-// would feed few multiply-adds and packing is 5–10% of such a product.
-// Measured interleaved on the bench transformer's twelve GEMM shapes:
-// forward and input-gradient products 2–10% faster (3.5% over all twelve),
-// the training step 1.7% (paired, one process). Same bits. (A transposed A
+// A in place. When op(A) = A (not transposed) has a row stride of 64, 128
+// or 192 floats — a small layer's activations or their gradients — the
+// tiles of C = A·B (+ bias) read A where it lies and only a short last panel
+// is packed: micro6x16a64/a128/a192 in the relaxed build (blocks whose
+// columns come in whole pairs), micro5x8a64/… in the plain one (whole 8s),
+// each row's value at a constant offset from one pointer that moves 4 bytes
+// per k. K is then at most 192, so each packed value would feed few
+// multiply-adds and packing is 5–10% of such a product. Measured interleaved
+// on the bench transformer's twelve GEMM shapes: relaxed build 3.5% less
+// time (forward and input-gradient products 2–10% faster), training step
+// 1.7%; plain build 4.1%, step ~2% (paired, one process). Same bits. (A transposed A
 // — the weight gradients — read in place with a runtime stride made those
 // products ~15% slower: each k step touches a new cache line of A.)
 //
@@ -92,7 +93,7 @@
 // padded, so partial tiles (rows or columns short of the panel) are computed
 // in full and stored through a scratch tile.
 
-import { micro4x8, micro5x8, micro6x8, micro6x16, micro6x16a64, micro6x16a128, micro6x16a192, micro6x16r, packAPanel, packAPartial, relu4 } from "./tiles";
+import { micro4x8, micro5x8, micro5x8a64, micro5x8a128, micro5x8a192, micro6x8, micro6x16, micro6x16a64, micro6x16a128, micro6x16a192, micro6x16r, packAPanel, packAPartial, relu4 } from "./tiles";
 import { transpose4x4 } from "./vmath";
 
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
@@ -296,9 +297,11 @@ function gemmOne(
       packB(bPack, b, ldb, transB, pc, jc, kc, nc, colsum);
       // Full tiles of C = A·B (+ bias) go two per call: see the header.
       const pairs = MR == 6 && alpha == 1 && betaBlock == 0;
-      // A read in place (no packing) by the pair kernels for rows 64, 128 or
-      // 192 floats apart: see "A in place" in the header.
-      const inPlace = pairs && !transA && (lda == 64 || lda == 128 || lda == 192) && (nc & (2 * NR - 1)) == 0;
+      // A read in place (no packing) for rows 64, 128 or 192 floats apart,
+      // by the pair kernels (relaxed build) or the 5×8 ones (plain build):
+      // see "A in place" in the header.
+      const inPlace = alpha == 1 && betaBlock == 0 && !transA && (lda == 64 || lda == 128 || lda == 192) &&
+        (nc & (MR == 6 ? 2 * NR - 1 : NR - 1)) == 0;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         if (inPlace) {
@@ -320,7 +323,7 @@ function gemmOne(
             const ct = cCol + <usize>(ic + ir) * ldcb;
             if (w == 2 * NR && mr == MR && h == MR) {
               // (relu, if any, on the accumulators before they are stored)
-              if (inPlace) {
+              if (inPlace) { // (MR == 6 here)
                 const ai = a + ((<usize>(ic + ir) * lda + pc) << 2);
                 if (lda == 64) micro6x16a64(kc, ai, bp, ct, ldcb, bt, reluBlock);
                 else if (lda == 128) micro6x16a128(kc, ai, bp, ct, ldcb, bt, reluBlock);
@@ -334,7 +337,12 @@ function gemmOne(
               const nr = min(NR, w - j);
               const bpJ = bp + ((<usize>j * kc) << 2), ctJ = ct + (<usize>j << 2);
               const btJ: usize = bt == 0 ? 0 : bt + (<usize>j << 2);
-              if (h == 4) micro4x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
+              if (MR == 5 && inPlace && h == MR && mr == MR) {
+                const ai = a + ((<usize>(ic + ir) * lda + pc) << 2);
+                if (lda == 64) micro5x8a64(kc, ai, bpJ, ctJ, ldcb, btJ);
+                else if (lda == 128) micro5x8a128(kc, ai, bpJ, ctJ, ldcb, btJ);
+                else micro5x8a192(kc, ai, bpJ, ctJ, ldcb, btJ);
+              } else if (h == 4) micro4x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
               else if (MR == 6) micro6x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
               else micro5x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
             }

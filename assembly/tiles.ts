@@ -322,6 +322,25 @@ export function micro6x16a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usi
 export function micro5x8(
   kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
 ): void {
+  tile5x8s(kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias, 0);
+}
+
+// micro5x8 on full tiles (alpha 1, beta 0) with A read in place (see aAt).
+export function micro5x8a64(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tile5x8s(kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 64);
+}
+export function micro5x8a128(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tile5x8s(kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 128);
+}
+export function micro5x8a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tile5x8s(kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 192);
+}
+
+// The body of micro5x8 (the plain build's tile), A from aAt (S: see there).
+@inline function tile5x8s(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize, S: i32,
+): void {
+  const aStep: usize = S == 0 ? 20 : 4;
   // The bias row (if any) seeds every row's accumulators.
   const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
   const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
@@ -335,33 +354,33 @@ export function micro5x8(
   {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = aAt(ap, 0, S);
     c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = aAt(ap, 1, S);
     c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = aAt(ap, 2, S);
     c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = aAt(ap, 3, S);
     c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
+    a = aAt(ap, 4, S);
     c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    ap += 20;
+    ap += aStep;
     bp += 32;
   }
   while (bp < bEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
+    let a = aAt(ap, 0, S);
     c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = aAt(ap, 1, S);
     c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = aAt(ap, 2, S);
     c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = aAt(ap, 3, S);
     c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
+    a = aAt(ap, 4, S);
     c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    ap += 20;
+    ap += aStep;
     bp += 32;
   }
   if (mr == 5 && nr == NR) {
