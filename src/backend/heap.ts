@@ -142,12 +142,12 @@ export class Heap {
     this.quickBytes += size;
   }
 
-  /** Coalesces every quick-list block into the holes (and `top`). */
+  /** Coalesces every quick-list block into the holes (and `top`); drops the lists (sizes may never recur). */
   private coalesceQuick(): void {
     for (const [size, starts] of this.quick) {
       for (const start of starts) this.release(start, size);
-      starts.length = 0;
     }
+    this.quick.clear();
     this.quickBytes = 0;
   }
 
