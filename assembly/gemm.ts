@@ -122,12 +122,14 @@ export function gemm_workspace_bytes(): i32 {
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into panels at dst (MR or 4 rows each, see
 // panelRows; the panel holding row ir starts at ir·kc floats). Element (i, p) of op(A) is a[i*lda + p]
-// (not transposed) or a[p*lda + i].
-function packA(dst: usize, a: usize, lda: i32, transA: bool, i0: i32, p0: i32, mc: i32, kc: i32): void {
+// (not transposed) or a[p*lda + i]. skipFull: full MR-row panels are left
+// out (the kernels read those rows in place; see "A in place").
+function packA(dst: usize, a: usize, lda: i32, transA: bool, i0: i32, p0: i32, mc: i32, kc: i32, skipFull: bool): void {
   const ldab = <usize>lda << 2;
   for (let ir = 0, h = 0; ir < mc; ir += h) {
     h = panelRows(mc - ir);
     const rows = min(h, mc - ir);
+    if (skipFull && h == MR && rows == MR) continue;
     const panel = dst + ((<usize>ir * kc) << 2);
     const src = transA
       ? a + ((<usize>p0 * lda + i0 + ir) << 2)
@@ -304,13 +306,7 @@ function gemmOne(
         (nc & (MR == 6 ? 2 * NR - 1 : NR - 1)) == 0;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
-        if (inPlace) {
-          // Only the last panel, when it is short of MR rows, is packed.
-          for (let ir = 0, h = 0; ir < mc; ir += h) {
-            h = panelRows(mc - ir);
-            if (h != MR || ir + MR > mc) packA(aPack + ((<usize>ir * kc) << 2), a, lda, transA, ic + ir, pc, min(h, mc - ir), kc);
-          }
-        } else packA(aPack, a, lda, transA, ic, pc, mc, kc);
+        packA(aPack, a, lda, transA, ic, pc, mc, kc, inPlace);
         for (let jr = 0, w = 0; jr < nc; jr += w) {
           w = pairs && jr + 2 * NR <= nc ? 2 * NR : min(NR, nc - jr); // columns this pass
           const bp = bPack + ((<usize>jr * kc) << 2);
@@ -321,10 +317,10 @@ function gemmOne(
             const mr = min(h, mc - ir);
             const ap = aPack + ((<usize>ir * kc) << 2);
             const ct = cCol + <usize>(ic + ir) * ldcb;
+            const ai = a + ((<usize>(ic + ir) * lda + pc) << 2); // the panel's rows of A, for inPlace
             if (w == 2 * NR && mr == MR && h == MR) {
-              // (relu, if any, on the accumulators before they are stored)
+              // (relu, if any, inside the kernel, over the tile it has stored)
               if (inPlace) { // (MR == 6 here)
-                const ai = a + ((<usize>(ic + ir) * lda + pc) << 2);
                 if (lda == 64) micro6x16a64(kc, ai, bp, ct, ldcb, bt, reluBlock);
                 else if (lda == 128) micro6x16a128(kc, ai, bp, ct, ldcb, bt, reluBlock);
                 else micro6x16a192(kc, ai, bp, ct, ldcb, bt, reluBlock);
@@ -338,7 +334,6 @@ function gemmOne(
               const bpJ = bp + ((<usize>j * kc) << 2), ctJ = ct + (<usize>j << 2);
               const btJ: usize = bt == 0 ? 0 : bt + (<usize>j << 2);
               if (MR == 5 && inPlace && h == MR && mr == MR) {
-                const ai = a + ((<usize>(ic + ir) * lda + pc) << 2);
                 if (lda == 64) micro5x8a64(kc, ai, bpJ, ctJ, ldcb, btJ);
                 else if (lda == 128) micro5x8a128(kc, ai, bpJ, ctJ, ldcb, btJ);
                 else micro5x8a192(kc, ai, bpJ, ctJ, ldcb, btJ);

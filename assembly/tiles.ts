@@ -164,10 +164,8 @@ export function micro6x16r(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
   }
 }
 
-// The body of micro6x8, inlined where the tile's shape and alpha/beta are
-// constants so that only the epilogue they select is compiled.
 // Row r's value of A at step k, from one pointer with constant offsets: a
-// packed panel (S = 0: six values per k, ap += 24) or A itself, read in place
+// packed panel (S = 0: the panel's 6 or 5 values per k, ap += 24 or 20) or A itself, read in place
 // (rows S floats apart, ap += 4 per k). The in-place kernels exist for the
 // row strides of small layers (64, 128, 192 floats), where packing A costs
 // 5–10% of the product (K is small, so each packed value is used by few
@@ -209,32 +207,37 @@ export function micro6x16r(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
 // micro6x16 (then relu over the tile if asked) on A read in place (see
 // aAt): ap = A's row i, column p0; rows 64, 128 or 192 floats apart.
 export function micro6x16a64(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize, relu: bool): void {
-  tile6x8s(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 64);
-  tile6x8s(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 64);
+  tileRx8s(6, kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 64);
+  tileRx8s(6, kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 64);
   if (relu) relu6x16(c, ldcb);
 }
 export function micro6x16a128(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize, relu: bool): void {
-  tile6x8s(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 128);
-  tile6x8s(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 128);
+  tileRx8s(6, kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 128);
+  tileRx8s(6, kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 128);
   if (relu) relu6x16(c, ldcb);
 }
 export function micro6x16a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize, relu: bool): void {
-  tile6x8s(kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 192);
-  tile6x8s(kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 192);
+  tileRx8s(6, kc, ap, bp, c, ldcb, 6, NR, 1, 0, bias, 192);
+  tileRx8s(6, kc, ap, bp + (<usize>kc << 5), c + 32, ldcb, 6, NR, 1, 0, bias != 0 ? bias + 32 : 0, 192);
   if (relu) relu6x16(c, ldcb);
 }
 
+// micro6x8's body on a packed panel, inlined where the tile's shape and
+// alpha/beta are constants so that only the epilogue they select is compiled.
 @inline function tile6x8(
   kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
 ): void {
-  tile6x8s(kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias, 0);
+  tileRx8s(6, kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias, 0);
 }
 
-// The body of micro6x8 (below) with A from aAt (S: see there).
-@inline function tile6x8s(
-  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize, S: i32,
+// The body of micro6x8 (R = 6 rows, relaxed build) and micro5x8 (R = 5,
+// plain build), with A from aAt (S: see there). R, S and, where the caller
+// fixes them, the tile's shape and alpha/beta are constants, so only the
+// rows and the epilogue they select are compiled.
+@inline function tileRx8s(
+  R: i32, kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize, S: i32,
 ): void {
-  const aStep: usize = S == 0 ? 24 : 4;
+  const aStep: usize = S == 0 ? <usize>R << 2 : 4;
   // The bias row (if any) seeds every row's accumulators.
   const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
   const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
@@ -259,8 +262,10 @@ export function micro6x16a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usi
     c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
     a = aAt(ap, 4, S);
     c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    a = aAt(ap, 5, S);
-    c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
+    if (R == 6) {
+      a = aAt(ap, 5, S);
+      c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
+    }
     ap += aStep;
     bp += 32;
   }
@@ -277,119 +282,24 @@ export function micro6x16a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usi
     c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
     a = aAt(ap, 4, S);
     c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    a = aAt(ap, 5, S);
-    c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
-    ap += aStep;
-    bp += 32;
-  }
-  if (mr == 6 && nr == NR) {
-    if (alpha == 1 && beta == 0) {
-      storeRowPlain(c, c00, c01); c += ldcb;
-      storeRowPlain(c, c10, c11); c += ldcb;
-      storeRowPlain(c, c20, c21); c += ldcb;
-      storeRowPlain(c, c30, c31); c += ldcb;
-      storeRowPlain(c, c40, c41); c += ldcb;
-      storeRowPlain(c, c50, c51);
-      return;
+    if (R == 6) {
+      a = aAt(ap, 5, S);
+      c50 = vmadd(a, b0, c50); c51 = vmadd(a, b1, c51);
     }
-    if (alpha == 1 && beta == 1) {
-      addRow(c, c00, c01); c += ldcb;
-      addRow(c, c10, c11); c += ldcb;
-      addRow(c, c20, c21); c += ldcb;
-      addRow(c, c30, c31); c += ldcb;
-      addRow(c, c40, c41); c += ldcb;
-      addRow(c, c50, c51);
-      return;
-    }
-    const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
-    storeRow(c, c00, c01, va, vb, beta); c += ldcb;
-    storeRow(c, c10, c11, va, vb, beta); c += ldcb;
-    storeRow(c, c20, c21, va, vb, beta); c += ldcb;
-    storeRow(c, c30, c31, va, vb, beta); c += ldcb;
-    storeRow(c, c40, c41, va, vb, beta); c += ldcb;
-    storeRow(c, c50, c51, va, vb, beta);
-    return;
-  }
-  v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
-  v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
-  v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
-  v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
-  v128.store(EDGE, c40, 128); v128.store(EDGE, c41, 144);
-  v128.store(EDGE, c50, 160); v128.store(EDGE, c51, 176);
-  storeEdge(c, ldcb, mr, nr, alpha, beta);
-}
-
-export function micro5x8(
-  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
-): void {
-  tile5x8s(kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias, 0);
-}
-
-// micro5x8 on full tiles (alpha 1, beta 0) with A read in place (see aAt).
-export function micro5x8a64(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
-  tile5x8s(kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 64);
-}
-export function micro5x8a128(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
-  tile5x8s(kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 128);
-}
-export function micro5x8a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
-  tile5x8s(kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 192);
-}
-
-// The body of micro5x8 (the plain build's tile), A from aAt (S: see there).
-@inline function tile5x8s(
-  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize, S: i32,
-): void {
-  const aStep: usize = S == 0 ? 20 : 4;
-  // The bias row (if any) seeds every row's accumulators.
-  const z0 = bias != 0 ? v128.load(bias) : f32x4.splat(0);
-  const z1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
-  let c00 = z0, c01 = z1;
-  let c10 = z0, c11 = z1;
-  let c20 = z0, c21 = z1;
-  let c30 = z0, c31 = z1;
-  let c40 = z0, c41 = z1;
-  const bEnd = bp + (<usize>kc << 5);
-  // k = 0, peeled (kc ≥ 1): see "Peeled first k step" in the header.
-  {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let a = aAt(ap, 0, S);
-    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = aAt(ap, 1, S);
-    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = aAt(ap, 2, S);
-    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = aAt(ap, 3, S);
-    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = aAt(ap, 4, S);
-    c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
     ap += aStep;
     bp += 32;
   }
-  while (bp < bEnd) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let a = aAt(ap, 0, S);
-    c00 = vmadd(a, b0, c00); c01 = vmadd(a, b1, c01);
-    a = aAt(ap, 1, S);
-    c10 = vmadd(a, b0, c10); c11 = vmadd(a, b1, c11);
-    a = aAt(ap, 2, S);
-    c20 = vmadd(a, b0, c20); c21 = vmadd(a, b1, c21);
-    a = aAt(ap, 3, S);
-    c30 = vmadd(a, b0, c30); c31 = vmadd(a, b1, c31);
-    a = aAt(ap, 4, S);
-    c40 = vmadd(a, b0, c40); c41 = vmadd(a, b1, c41);
-    ap += aStep;
-    bp += 32;
-  }
-  if (mr == 5 && nr == NR) {
+  if (mr == R && nr == NR) {
     if (alpha == 1 && beta == 0) {
       storeRowPlain(c, c00, c01); c += ldcb;
       storeRowPlain(c, c10, c11); c += ldcb;
       storeRowPlain(c, c20, c21); c += ldcb;
       storeRowPlain(c, c30, c31); c += ldcb;
       storeRowPlain(c, c40, c41);
+      if (R == 6) {
+        c += ldcb;
+        storeRowPlain(c, c50, c51);
+      }
       return;
     }
     if (alpha == 1 && beta == 1) {
@@ -398,6 +308,10 @@ export function micro5x8a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usiz
       addRow(c, c20, c21); c += ldcb;
       addRow(c, c30, c31); c += ldcb;
       addRow(c, c40, c41);
+      if (R == 6) {
+        c += ldcb;
+        addRow(c, c50, c51);
+      }
       return;
     }
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
@@ -406,6 +320,10 @@ export function micro5x8a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usiz
     storeRow(c, c20, c21, va, vb, beta); c += ldcb;
     storeRow(c, c30, c31, va, vb, beta); c += ldcb;
     storeRow(c, c40, c41, va, vb, beta);
+    if (R == 6) {
+      c += ldcb;
+      storeRow(c, c50, c51, va, vb, beta);
+    }
     return;
   }
   v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
@@ -413,7 +331,27 @@ export function micro5x8a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usiz
   v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
   v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
   v128.store(EDGE, c40, 128); v128.store(EDGE, c41, 144);
+  if (R == 6) {
+    v128.store(EDGE, c50, 160); v128.store(EDGE, c51, 176);
+  }
   storeEdge(c, ldcb, mr, nr, alpha, beta);
+}
+
+export function micro5x8(
+  kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, mr: i32, nr: i32, alpha: f32, beta: f32, bias: usize,
+): void {
+  tileRx8s(5, kc, ap, bp, c, ldcb, mr, nr, alpha, beta, bias, 0);
+}
+
+// micro5x8 on full tiles (alpha 1, beta 0) with A read in place (see aAt).
+export function micro5x8a64(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tileRx8s(5, kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 64);
+}
+export function micro5x8a128(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tileRx8s(5, kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 128);
+}
+export function micro5x8a192(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, bias: usize): void {
+  tileRx8s(5, kc, ap, bp, c, ldcb, 5, NR, 1, 0, bias, 192);
 }
 
 export function micro4x8(

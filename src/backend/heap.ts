@@ -76,7 +76,6 @@ export class Heap {
   private readonly freeByEnd = new Map<number, number>(); // end → start
   private readonly freeBySize = new Map<number, Set<number>>(); // size → starts
   private readonly quick = new Map<number, number[]>(); // size → starts of freed, uncoalesced blocks
-  private quickBytes = 0;
 
   constructor(
     readonly memory: LinearMemory,
@@ -108,10 +107,9 @@ export class Heap {
     let ptr: number;
     if (q !== undefined && q.length > 0) {
       ptr = q.pop()!;
-      this.quickBytes -= size;
     } else {
       ptr = this.takeFree(size);
-      if (ptr < 0 && this.quickBytes > 0 && this.top + size > this.memory.buffer.byteLength) {
+      if (ptr < 0 && this.quick.size > 0 && this.top + size > this.memory.buffer.byteLength) {
         this.coalesceQuick();
         ptr = this.takeFree(size);
       }
@@ -139,7 +137,6 @@ export class Heap {
     const q = this.quick.get(size);
     if (q === undefined) this.quick.set(size, [ptr]);
     else q.push(ptr);
-    this.quickBytes += size;
   }
 
   /** Coalesces every quick-list block into the holes (and `top`); drops the lists (sizes may never recur). */
@@ -148,7 +145,6 @@ export class Heap {
       for (const start of starts) this.release(start, size);
     }
     this.quick.clear();
-    this.quickBytes = 0;
   }
 
   /** Makes [ptr, ptr + size) a hole, merged with the holes on either side, or gives it back to `top`. */
