@@ -276,13 +276,14 @@ function scaleC(c: usize, m: i32, n: i32, ldc: i32, beta: f32): void {
 function gemmOne(
   c: usize, a: usize, b: usize, ws: usize,
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
-  transA: bool, transB: bool, alpha: f32, beta: f32, bias: usize, relu: bool, colsum: usize,
+  transA: bool, transB: bool, alpha: f32, beta: f32, bias: usize, relu: bool, colsum: usize, res: usize,
 ): void {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0) {
     scaleC(c, m, n, ldc, beta);
     if (bias != 0 || relu) biasReluC(c, m, n, ldc, bias, relu);
     if (colsum != 0) colSums(colsum, b, ldb, k, n);
+    if (res != 0) for (let i = 0; i < m; i++) addTile(c + ((<usize>i * ldc) << 2), res + ((<usize>i * ldc) << 2), 0, 1, n);
     return;
   }
   const bPack = ws;
@@ -296,6 +297,8 @@ function gemmOne(
       // The bias seeds the first K block's accumulators; relu follows the last block's tile stores.
       const biasBlock: usize = pc == 0 ? bias : 0;
       const reluBlock = relu && pc + kc >= k;
+      // The residual is added to each tile of the last block once it is final.
+      const resBlock = res != 0 && pc + kc >= k;
       packB(bPack, b, ldb, transB, pc, jc, kc, nc, colsum);
       // Full tiles of C = A·B (+ bias) go two per call: see the header.
       const pairs = MR == 6 && alpha == 1 && betaBlock == 0;
@@ -327,6 +330,7 @@ function gemmOne(
               }
               else if (reluBlock) micro6x16r(kc, ap, bp, ct, ldcb, bt);
               else micro6x16(kc, ap, bp, ct, ldcb, bt);
+              if (resBlock) addTile(ct, ct - c + res, ldcb, MR, 2 * NR);
               continue;
             }
             for (let j = 0; j < w; j += NR) {
@@ -342,6 +346,7 @@ function gemmOne(
               else micro5x8(kc, ap, bpJ, ctJ, ldcb, mr, nr, alpha, betaBlock, btJ);
             }
             if (reluBlock) reluTile(ct, ldcb, mr, w);
+            if (resBlock) addTile(ct, ct - c + res, ldcb, mr, w);
           }
         }
       }
@@ -370,6 +375,27 @@ function reluTile(c: usize, ldcb: usize, mr: i32, nr: i32): void {
   }
 }
 
+// C[0:mr, 0:nr] += R[0:mr, 0:nr] over a tile just stored (in L1); R has C's
+// row stride. Adding it as a separate step keeps the bits of an add pass
+// after the GEMM: (A·B + bias) + R, rounded once.
+@inline function addTile(c: usize, r: usize, ldcb: usize, mr: i32, nr: i32): void {
+  for (let i = 0; i < mr; i++) {
+    if (nr == 2 * NR) {
+      v128.store(c, f32x4.add(v128.load(c), v128.load(r)));
+      v128.store(c, f32x4.add(v128.load(c, 16), v128.load(r, 16)), 16);
+      v128.store(c, f32x4.add(v128.load(c, 32), v128.load(r, 32)), 32);
+      v128.store(c, f32x4.add(v128.load(c, 48), v128.load(r, 48)), 48);
+    } else {
+      for (let j = 0; j < nr; j++) {
+        const o = <usize>j << 2;
+        store<f32>(c + o, load<f32>(c + o) + load<f32>(r + o));
+      }
+    }
+    c += ldcb;
+    r += ldcb;
+  }
+}
+
 // C[i, j] = act(C[i, j] + bias[j]) over an m×n block (bias 0: none).
 function biasReluC(c: usize, m: i32, n: i32, ldc: i32, bias: usize, relu: bool): void {
   for (let i = 0; i < m; i++) {
@@ -393,13 +419,16 @@ export function gemm(
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
   transA: i32, transB: i32, alpha: f32, beta: f32,
 ): void {
-  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false, 0);
+  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false, 0, 0);
 }
 
 /**
- * C = act(op(A)·op(B) + bias): a dense layer's forward with its bias and
- * activation fused into the GEMM (bias [n] broadcast over rows, pointer 0:
- * none; act 0: identity, 1: relu = max(·, 0), NaN-propagating like relu_fwd).
+ * C = act(op(A)·op(B) + bias) + res: a dense layer's forward with its bias,
+ * activation and a residual input fused into the GEMM (bias [n] broadcast
+ * over rows, pointer 0: none; act 0: identity, 1: relu = max(·, 0),
+ * NaN-propagating like relu_fwd; res [m, n] with C's row stride ldc, pointer
+ * 0: none, must not overlap C). The residual is added to each tile of C as
+ * soon as it is final (in L1), which saves a separate add pass over C.
  * The bias seeds the accumulators of the first K block and relu runs on each
  * tile right after it is stored, so C is written once — instead of a bias
  * copy into C, a beta = 1 GEMM that reads C back, and a relu pass. (Measured
@@ -410,9 +439,9 @@ export function gemm(
 export function gemm_bias_act(
   c: usize, a: usize, b: usize, ws: usize, bias: usize,
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
-  transA: i32, transB: i32, act: i32,
+  transA: i32, transB: i32, act: i32, res: usize,
 ): void {
-  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, 1, 0, bias, act == 1, 0);
+  gemmOne(c, a, b, ws, m, n, k, lda, ldb, ldc, transA != 0, transB != 0, 1, 0, bias, act == 1, 0, res);
 }
 
 // colsum[j] += Σ_p b[p·ldb + j], p < k (the column sums of a non-transposed B).
@@ -439,7 +468,7 @@ export function gemm_wgrad(dw: usize, db: usize, x: usize, g: usize, ws: usize, 
     if (db != 0) colSums(db, g, outF, rows, outF);
     return;
   }
-  gemmOne(dw, x, g, ws, inF, outF, rows, inF, outF, outF, true, false, 1, 0, 0, false, db);
+  gemmOne(dw, x, g, ws, inF, outF, rows, inF, outF, outF, true, false, 1, 0, 0, false, db, 0);
 }
 
 /**
@@ -456,7 +485,7 @@ export function gemm_batched(
   for (let i = 0; i < batch; i++) {
     gemmOne(
       c + ((<usize>i * strideC) << 2), a + ((<usize>i * strideA) << 2), b + ((<usize>i * strideB) << 2), ws,
-      m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false, 0,
+      m, n, k, lda, ldb, ldc, transA != 0, transB != 0, alpha, beta, 0, false, 0, 0,
     );
   }
 }

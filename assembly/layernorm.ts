@@ -203,17 +203,17 @@ export function layernorm_fwd(
 }
 
 // Shared backward for both norms (mu = 0 and centered = false for RMSNorm):
-// pass 1 accumulates Σg, Σg·x̂ and dγ, dβ; pass 2 writes dx.
+// pass 1 accumulates Σg, Σg·x̂ and dγ, dβ; pass 2 writes dx (acc: adds to it).
 @inline function normBackward(
   dx: usize, dgamma: usize, dbeta: usize, dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize,
-  rows: i32, n: i32, centered: bool,
+  rows: i32, n: i32, centered: bool, acc: bool,
 ): void {
   const bytes = <usize>n << 2;
   const invN = <f32>(1.0 / <f64>n);
   if (dgamma != 0) memory.fill(dgamma, 0, bytes);
   if (dbeta != 0) memory.fill(dbeta, 0, bytes);
   let r0 = 0;
-  for (; r0 + 2 <= rows; r0 += 2) normBwd2(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, r0, bytes, invN, centered);
+  for (; r0 + 2 <= rows; r0 += 2) normBwd2(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, r0, bytes, invN, centered, acc);
   for (let r = r0; r < rows; r++) {
     const off = <usize>r * bytes;
     const mu: f32 = centered ? load<f32>(mean + (<usize>r << 2)) : 0;
@@ -246,7 +246,7 @@ export function layernorm_fwd(
     b *= invN;
     if (!centered) a = 0;
     // pass 2: dx = r·(g − a − x̂·b)
-    rowDx(dr, xr, gr, gamma, bytes, mu, rs, a, b);
+    rowDx(dr, xr, gr, gamma, bytes, mu, rs, a, b, acc);
   }
 }
 
@@ -256,7 +256,7 @@ export function layernorm_fwd(
 // would need more than V8's 15 vector registers: measured slower.)
 @inline function normBwd2(
   dx: usize, dgamma: usize, dbeta: usize, dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize,
-  r: i32, bytes: usize, invN: f32, centered: bool,
+  r: i32, bytes: usize, invN: f32, centered: bool, acc: bool,
 ): void {
   const ro = <usize>r << 2;
   const mu0: f32 = centered ? load<f32>(mean + ro) : 0, mu1: f32 = centered ? load<f32>(mean + ro, 4) : 0;
@@ -292,34 +292,40 @@ export function layernorm_fwd(
     if (dgamma != 0) store<f32>(dgamma + i, load<f32>(dgamma + i) + d0 * h0 + d1 * h1);
     if (dbeta != 0) store<f32>(dbeta + i, load<f32>(dbeta + i) + d0 + d1);
   }
-  rowDx(dx + off, x0, g0, gamma, bytes, mu0, rs0, centered ? a0 * invN : 0, b0 * invN);
-  rowDx(dx + off + bytes, x1, g1, gamma, bytes, mu1, rs1, centered ? a1 * invN : 0, b1 * invN);
+  rowDx(dx + off, x0, g0, gamma, bytes, mu0, rs0, centered ? a0 * invN : 0, b0 * invN, acc);
+  rowDx(dx + off + bytes, x1, g1, gamma, bytes, mu1, rs1, centered ? a1 * invN : 0, b1 * invN, acc);
 }
 
-// dx = r·(g − a − x̂·b) over one row, g = dy·γ, x̂ = (x − μ)·r.
-@inline function rowDx(dr: usize, xr: usize, gr: usize, gamma: usize, bytes: usize, mu: f32, rs: f32, a: f32, b: f32): void {
+// dx = r·(g − a − x̂·b) over one row, g = dy·γ, x̂ = (x − μ)·r; acc: dx +=
+// (the same value added, so the same bits as a separate add pass).
+@inline function rowDx(dr: usize, xr: usize, gr: usize, gamma: usize, bytes: usize, mu: f32, rs: f32, a: f32, b: f32, acc: bool): void {
   const vm = vsplat(mu), vr = vsplat(rs), va = vsplat(a), vb = vsplat(b);
   let i: usize = 0;
   for (; i + 16 <= bytes; i += 16) {
     const xh = f32x4.mul(f32x4.sub(v128.load(xr + i), vm), vr);
     const g = f32x4.mul(v128.load(gr + i), ldg(gamma, i));
-    v128.store(dr + i, f32x4.mul(vr, f32x4.sub(f32x4.sub(g, va), f32x4.mul(xh, vb))));
+    const d = f32x4.mul(vr, f32x4.sub(f32x4.sub(g, va), f32x4.mul(xh, vb)));
+    v128.store(dr + i, acc ? f32x4.add(v128.load(dr + i), d) : d);
   }
   for (; i < bytes; i += 4) {
     const xh = (load<f32>(xr + i) - mu) * rs;
     const g = load<f32>(gr + i) * ldgs(gamma, i);
-    store<f32>(dr + i, rs * (g - a - xh * b));
+    const d = rs * (g - a - xh * b);
+    store<f32>(dr + i, acc ? load<f32>(dr + i) + d : d);
   }
 }
 
 /**
  * LayerNorm backward: dx [rows, n]; dγ, dβ [n] (overwritten; 0 = not wanted)
- * from dy, x, the saved mean and rstd, and γ (0 = absent).
+ * from dy, x, the saved mean and rstd, and γ (0 = absent). accDx ≠ 0: dx is
+ * added to instead of overwritten (autograd hands in x's pending gradient —
+ * a pre-norm block's residual stream — which saves the add pass after).
  */
 export function layernorm_bwd(
   dx: usize, dgamma: usize, dbeta: usize, dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, rows: i32, n: i32,
+  accDx: i32,
 ): void {
-  normBackward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n, true);
+  normBackward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n, true, accDx != 0);
 }
 
 /** RMSNorm forward: y [rows, n] and rstd [rows] from x [rows, n] and γ [n] (or 0). */
@@ -337,7 +343,9 @@ export function rmsnorm_fwd(y: usize, rstd: usize, x: usize, gamma: usize, rows:
   }
 }
 
-/** RMSNorm backward: dx [rows, n] and dγ [n] (overwritten; 0 = not wanted). */
-export function rmsnorm_bwd(dx: usize, dgamma: usize, dy: usize, x: usize, rstd: usize, gamma: usize, rows: i32, n: i32): void {
-  normBackward(dx, dgamma, 0, dy, x, 0, rstd, gamma, rows, n, false);
+/** RMSNorm backward: dx [rows, n] and dγ [n] (overwritten; 0 = not wanted); accDx as layernorm_bwd's. */
+export function rmsnorm_bwd(
+  dx: usize, dgamma: usize, dy: usize, x: usize, rstd: usize, gamma: usize, rows: i32, n: i32, accDx: i32,
+): void {
+  normBackward(dx, dgamma, 0, dy, x, 0, rstd, gamma, rows, n, false, accDx != 0);
 }

@@ -14,6 +14,9 @@
  * reshape do: no copy); gradients whose storage is shared are therefore never
  * accumulated into in place — they are summed into a fresh tensor, and a leaf
  * gets its own copy.
+ * An op may instead add its gradient straight into the one already pending for
+ * an input (`acceptsPrior`; layer norms do, for the residual stream of a
+ * pre-norm block): the add pass that would follow is saved.
  * Once a node has run, its saved tensors are freed and the link is cut, so a
  * graph is used once (as in PyTorch without `retain_graph`).
  */
@@ -38,7 +41,15 @@ export interface OpDef<S = any> {
    * `null` where `needs[i]` is false (or the input is not differentiable).
    * Returned tensors belong to autograd (they are freed after use).
    */
-  readonly backward?: (gy: Tensor, node: GradNode<S>, needs: readonly boolean[]) => (Tensor | null)[];
+  readonly backward?: (gy: Tensor, node: GradNode<S>, needs: readonly boolean[], prior: readonly (Tensor | null)[]) => (Tensor | null)[];
+  /**
+   * The backward takes `prior`: for each input, the gradient accumulated for
+   * it so far when autograd may write to it (not shared with another pending
+   * gradient; a leaf's `.grad`), else null. The backward may add its gradient
+   * for input i into prior[i] in place and return prior[i] itself. Ops
+   * without this flag get an array of nulls.
+   */
+  readonly acceptsPrior?: true;
   /** Set for ops that have no gradient (comparisons, argmax, integer ops). */
   readonly nonDifferentiable?: true;
 }
@@ -222,12 +233,18 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     grads.delete(t);
     if (gy !== undefined) {
       const needs = node.inputs.map((x) => x.requiresGrad);
-      const gins = node.op.backward!(gy, node, needs);
+      const prior = node.op.acceptsPrior ? priorGrads(node.inputs, needs, grads) : NO_PRIOR;
+      const gins = node.op.backward!(gy, node, needs, prior);
       gy.dispose();
       for (let i = 0; i < node.inputs.length; i++) {
         const g = gins[i];
         if (g == null) continue;
         const x = node.inputs[i];
+        if (g === prior[i]) {
+          // Added into x's pending gradient (or .grad) in place by the op.
+          if (anomaly) checkFinite(g, `op '${node.op.name}' (backward, input ${i})`);
+          continue;
+        }
         if (!needs[i]) {
           g.dispose();
           continue;
@@ -262,6 +279,27 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     if (!retain) releaseNode(t);
   }
   for (const g of grads.values()) g.dispose();
+}
+
+/** What ops without `acceptsPrior` get (they never read it; prior[i] is undefined, never a gradient). */
+const NO_PRIOR: readonly (Tensor | null)[] = Object.freeze([]);
+
+/**
+ * For an op with `acceptsPrior`: each input's gradient so far, where the op
+ * may add to it in place — a pending gradient no other tensor shares, or a
+ * leaf's `.grad` (which accumulate() adds to in place anyway). Null where the
+ * input is not needed, occurs twice among the inputs, or has none yet.
+ */
+function priorGrads(inputs: readonly Tensor[], needs: readonly boolean[], grads: Map<Tensor, Tensor>): (Tensor | null)[] {
+  return inputs.map((x, i) => {
+    if (!needs[i] || inputs.indexOf(x) !== i || inputs.lastIndexOf(x) !== i) return null;
+    if (x.node === null) {
+      const g = x.grad;
+      return g !== null && !g.isDisposed && sameDims(g.shape, x.shape) ? g : null;
+    }
+    const prev = grads.get(x);
+    return prev !== undefined && !prev.sharesStorage ? prev : null;
+  });
 }
 
 function copyOf(t: Tensor): Tensor {

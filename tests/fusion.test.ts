@@ -2,15 +2,17 @@
  * Fused layer pairs give the same values and gradients as the layers run one
  * by one: Sequential's Linear → ReLU (linearRelu: relu in the GEMM's tile
  * stores) and ReLU → MaxPool2d (relu on the pooled output, relu's backward
- * folded into the pooling's), and the transformer feed-forward block's
- * linear1 + relu. Wrapped or subclassed layers are not fused (captureFeatures
- * still sees every layer's own output).
+ * folded into the pooling's), the transformer feed-forward block's
+ * linear1 + relu, and each transformer sublayer's skip connection added inside
+ * its last projection (linearAdd: the same bits). Wrapped or subclassed
+ * layers are not fused (captureFeatures still sees every layer's own output).
  */
 import { describe, expect, test } from 'vitest';
 import {
-  backward, captureFeatures, Conv2d, Linear, MaxPool2d, Module, mul, ReLU, Sequential, sum, tensor, tidy,
-  TransformerEncoderLayer, type Tensor,
+  add, backward, captureFeatures, Conv2d, linear, Linear, MaxPool2d, Module, mul, ReLU, Sequential, ShapeError, sum, tensor,
+  tidy, TransformerDecoderLayer, TransformerEncoderLayer, type Tensor,
 } from '../src/index.js';
+import { linearAdd } from '../src/ops/linear.js';
 import { EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
 
 /** The model's output and every parameter's gradient after backward(sum(output · weights)). */
@@ -134,6 +136,93 @@ describe.each(EACH_BACKEND)('layer fusion on %s', (_name, be) => {
       expectSame(run(layer, x, false), run(layer, x, true), 2e-6);
       layer.dispose();
       x.dispose();
+    });
+  });
+
+  // 13 rows (6-row panels and a short one); [in, out]: 40 outputs = column pairs and an 8-column edge;
+  // 64 and 128 inputs: A read in place (relaxed build); 1100: two K blocks (the residual joins the last);
+  // 0 inputs: the K = 0 path (bias + residual only).
+  test.each([[5, 40], [64, 48], [128, 32], [1100, 9], [0, 7]])('linearAdd(%i → %i): same bits as add(r, linear(x)), same gradients', (inF, outF) => {
+    withBackend(be, () =>
+      tidy(() => {
+        const x = tensor(randomArray(13 * inF, 31), [13, inF], { requiresGrad: true });
+        const w = tensor(randomArray(inF * outF, 32), [inF, outF], { requiresGrad: true });
+        const b = tensor(randomArray(outF, 33), [outF], { requiresGrad: true });
+        const r = tensor(randomArray(13 * outF, 34).map((v) => v * 5), [13, outF], { requiresGrad: true });
+        const dy = tensor(randomArray(13 * outF, 35), [13, outF]);
+        const grads = (y: Tensor): Float64Array[] => {
+          for (const t of [x, w, b, r]) {
+            t.grad?.dispose();
+            t.grad = null;
+          }
+          backward(y, dy);
+          return [values(y), ...[x, w, b, r].map((t) => values(t.grad!))];
+        };
+        const fused = grads(linearAdd(x, w, b, r));
+        const plain = grads(add(r, linear(x, w, b)));
+        fused.forEach((f, i) => expect(Array.from(f)).toEqual(Array.from(plain[i])));
+        // and without a bias
+        const y0 = values(linearAdd(x, w, undefined, r)), p0 = values(add(r, linear(x, w)));
+        expect(Array.from(y0)).toEqual(Array.from(p0));
+      }),
+    );
+  });
+
+  test('linearAdd: a residual of the wrong shape is an error naming the op, heap unchanged', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const x = tensor(randomArray(12, 1), [3, 4]), w = tensor(randomArray(8, 2), [4, 2]), r = tensor(randomArray(9, 3), [3, 3]);
+        const before = be.heap.liveBytes;
+        expect(() => linearAdd(x, w, undefined, r)).toThrow('linear: residual must have the output\'s shape [3,2]; got [3,3]');
+        expect(() => linearAdd(x, w, undefined, r)).toThrow(ShapeError);
+        expect(be.heap.liveBytes).toBe(before);
+      }),
+    );
+  });
+
+  // The skip connections: x + sublayer(…) with the residual added in the output projection's
+  // (attention) and linear2's (feed-forward) GEMM when the dropout is the identity: p = 0, or
+  // eval mode. Exactly the unfused bits, forward and backward (the norms' backward then adds dx
+  // into the skip's pending gradient either way).
+  test.each([
+    ['encoder pre-norm', true, false], ['encoder post-norm', false, false],
+    ['decoder pre-norm', true, true], ['decoder post-norm', false, true],
+  ])('transformer %s: residuals fused into the projections, same bits as unfused', (_n, normFirst, decoder) => {
+    withBackend(be, () => {
+      for (const [dropout, train] of [[0, true], [0.3, false]] as const) {
+        const o = { dimFeedforward: 24, dropout, normFirst, seed: 5 };
+        const layer = decoder ? new TransformerDecoderLayer(16, 2, o) : new TransformerEncoderLayer(16, 2, o);
+        layer.train(train);
+        const x = tensor(randomArray(2 * 5 * 16, 12), [2, 5, 16], { requiresGrad: true });
+        const mem = tensor(randomArray(2 * 3 * 16, 13), [2, 3, 16]);
+        const model = decoder ? new (class extends Module {
+          constructor(readonly l: TransformerDecoderLayer) { super(); }
+          forward(t: Tensor) { return this.l.forward(t, mem); }
+        })(layer as TransformerDecoderLayer) : layer;
+        // Count the GEMMs that add a residual (gemm_bias_act's last argument).
+        const k = be.k as unknown as Record<string, (...a: number[]) => void>;
+        const gba = k.gemm_bias_act;
+        let withRes = 0;
+        k.gemm_bias_act = (...a: number[]) => {
+          if (a[a.length - 1] !== 0) withRes++;
+          gba(...a);
+        };
+        let fused: Float64Array[], plain: Float64Array[], fusedCount: number;
+        try {
+          fused = run(model, x, false);
+          fusedCount = withRes;
+          plain = run(model, x, true);
+        } finally {
+          k.gemm_bias_act = gba;
+        }
+        expect(fusedCount).toBe(decoder ? 3 : 2);
+        expect(withRes).toBe(fusedCount); // none in the unfused run
+        expect(fused.length).toBe(plain.length);
+        fused.forEach((f, i) => expect(Array.from(f)).toEqual(Array.from(plain[i])));
+        layer.dispose();
+        x.dispose();
+        mem.dispose();
+      }
     });
   });
 });

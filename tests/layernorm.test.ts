@@ -2,12 +2,13 @@
  * LayerNorm and RMSNorm (ops and modules) on every backend: forward against a
  * float64 reference over awkward row lengths (1, 3, 5, 17, 64, 1001) and a
  * large-mean row, gradients of x, γ, β against the closed form and by finite
- * differences, no-affine variants, multi-dimensional normalized shapes,
+ * differences, the backward adding dx into a pending residual gradient,
+ * no-affine variants, multi-dimensional normalized shapes,
  * backends agreeing, bad input naming the layer with the heap unchanged.
  */
 import { describe, expect, test } from 'vitest';
 import {
-  backward, gradCheck, LayerNorm, layerNorm, RMSNorm, rmsNorm, ShapeError, tensor, tidy, ValueError,
+  add, backward, gradCheck, LayerNorm, layerNorm, mul, RMSNorm, rmsNorm, ShapeError, tensor, tidy, ValueError,
 } from '../src/index.js';
 import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
 
@@ -62,6 +63,40 @@ describe.each(EACH_BACKEND)('layerNorm and rmsNorm on %s', (_name, be) => {
         }),
       );
     }
+  });
+
+  // A pre-norm residual block, y = x + 2·norm(x): x's gradient from the skip is
+  // pending when the norm's backward runs, so the kernel adds dx into it
+  // (accDx = 1) instead of writing a new tensor that autograd adds after.
+  test.each([[false], [true]])('residual around the norm (rms %s): dx added into the pending gradient matches float64', (rms) => {
+    withBackend(be, () =>
+      tidy(() => {
+        const n = 19, rows = 5;
+        const X = randomArray(rows * n, 21).map((v) => v * 3), G = randomArray(n, 22).map((v) => v + 1.5), Bt = randomArray(n, 23);
+        const DY = randomArray(rows * n, 24);
+        const x = tensor(X, [rows, n], { requiresGrad: true });
+        const g = tensor(G, [n], { requiresGrad: true });
+        const b = tensor(Bt, [n], { requiresGrad: true });
+        const flags: number[] = [];
+        const kname = rms ? 'rmsnorm_bwd' : 'layernorm_bwd';
+        const k = be.k as unknown as Record<string, (...a: number[]) => void>;
+        const orig = k[kname];
+        k[kname] = (...a: number[]) => {
+          flags.push(a[a.length - 1]);
+          orig(...a);
+        };
+        try {
+          const normed = rms ? rmsNorm(x, n, g, 1e-6) : layerNorm(x, n, g, b, 1e-5);
+          backward(add(x, mul(normed, 2)), tensor(DY, [rows, n]));
+        } finally {
+          k[kname] = orig;
+        }
+        expect(flags).toEqual([1]);
+        const ref = refNorm(X, n, G, rms ? null : Bt, rms ? 1e-6 : 1e-5, rms, DY.map((v) => 2 * v));
+        expectClose(values(x.grad!), ref.dx.map((v, i) => v + DY[i]), 5e-4);
+        expectClose(values(g.grad!), ref.dg, 5e-5);
+      }),
+    );
   });
 
   test('finite differences: with and without affine, multi-dimensional normalized shape', () => {

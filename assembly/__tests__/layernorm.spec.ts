@@ -1,6 +1,7 @@
 // as-pect specs for assembly/layernorm.ts: LayerNorm and RMSNorm forward and
 // backward against float64 loops over awkward row lengths (1, 3, 4, 7, 33),
-// with and without γ/β (pointer 0 = absent), dγ/dβ summed over rows.
+// with and without γ/β (pointer 0 = absent), dγ/dβ summed over rows; dx
+// overwritten or (accDx) added to a random prior gradient.
 import { layernorm_bwd, layernorm_fwd, rmsnorm_bwd, rmsnorm_fwd } from "../layernorm";
 
 let seed: u32 = 99;
@@ -18,22 +19,24 @@ function at(p: usize, i: i32): f64 {
   return <f64>load<f32>(p + (<usize>i << 2));
 }
 
-function normError(rows: i32, n: i32, affine: bool, rms: bool): f64 {
-  const x = buf(rows * n), y = buf(rows * n), dy = buf(rows * n), dx = buf(rows * n);
+function normError(rows: i32, n: i32, affine: bool, rms: bool, acc: bool = false): f64 {
+  const x = buf(rows * n), y = buf(rows * n), dy = buf(rows * n), dx = buf(rows * n), prior = buf(rows * n);
   const g = affine ? buf(n) : 0, b = affine && !rms ? buf(n) : 0;
   const dg = affine ? buf(n) : 0, db = affine && !rms ? buf(n) : 0;
   const mean = buf(rows), rstd = buf(rows);
   randomize(x, rows * n);
   randomize(dy, rows * n);
+  randomize(prior, rows * n);
+  memory.copy(dx, prior, (<usize>(rows * n)) << 2);
   if (g != 0) randomize(g, n);
   if (b != 0) randomize(b, n);
   const eps: f32 = 1e-5;
   if (rms) {
     rmsnorm_fwd(y, rstd, x, g, rows, n, eps);
-    rmsnorm_bwd(dx, dg, dy, x, rstd, g, rows, n);
+    rmsnorm_bwd(dx, dg, dy, x, rstd, g, rows, n, acc ? 1 : 0);
   } else {
     layernorm_fwd(y, mean, rstd, x, g, b, rows, n, eps);
-    layernorm_bwd(dx, dg, db, dy, x, mean, rstd, g, rows, n);
+    layernorm_bwd(dx, dg, db, dy, x, mean, rstd, g, rows, n, acc ? 1 : 0);
   }
   let worst: f64 = 0;
   const sg = new Array<f64>(n).fill(0), sb = new Array<f64>(n).fill(0);
@@ -63,7 +66,7 @@ function normError(rows: i32, n: i32, affine: bool, rms: bool): f64 {
     for (let j = 0; j < n; j++) {
       const xh = (at(x, r * n + j) - mu) * rs;
       const gg = at(dy, r * n + j) * (g != 0 ? at(g, j) : 1);
-      const want = rs * (gg - a - xh * c);
+      const want = rs * (gg - a - xh * c) + (acc ? at(prior, r * n + j) : 0);
       worst = Math.max(worst, Math.abs(at(dx, r * n + j) - want) / (1 + Math.abs(want)));
     }
   }
@@ -71,7 +74,7 @@ function normError(rows: i32, n: i32, affine: bool, rms: bool): f64 {
     if (dg != 0) worst = Math.max(worst, Math.abs(at(dg, j) - sg[j]) / (1 + Math.abs(sg[j])));
     if (db != 0) worst = Math.max(worst, Math.abs(at(db, j) - sb[j]) / (1 + Math.abs(sb[j])));
   }
-  const blocks: usize[] = [x, y, dy, dx, g, b, dg, db, mean, rstd];
+  const blocks: usize[] = [x, y, dy, dx, prior, g, b, dg, db, mean, rstd];
   for (let i = 0; i < blocks.length; i++) if (blocks[i] != 0) heap.free(blocks[i]);
   return worst;
 }
@@ -83,6 +86,8 @@ describe("layernorm", () => {
     for (let i = 0; i < ns.length; i++) {
       worst = Math.max(worst, normError(5, ns[i], true, false));
       worst = Math.max(worst, normError(3, ns[i], false, false));
+      worst = Math.max(worst, normError(4, ns[i], true, false, true));
+      worst = Math.max(worst, normError(3, ns[i], false, false, true));
     }
     expect<f64>(worst).toBeLessThan(1e-4);
   });
@@ -93,6 +98,8 @@ describe("layernorm", () => {
     for (let i = 0; i < ns.length; i++) {
       worst = Math.max(worst, normError(5, ns[i], true, true));
       worst = Math.max(worst, normError(3, ns[i], false, true));
+      worst = Math.max(worst, normError(4, ns[i], true, true, true));
+      worst = Math.max(worst, normError(3, ns[i], false, true, true));
     }
     expect<f64>(worst).toBeLessThan(1e-4);
   });

@@ -78,8 +78,9 @@ export const KERNEL_SIGNATURES = {
   gemm_workspace_bytes: [],
   // (c, a, b, ws, m, n, k, lda, ldb, ldc, transA, transB, alpha, beta)
   gemm: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'],
-  // (c, a, b, ws, bias | 0, m, n, k, lda, ldb, ldc, transA, transB, act): C = act(op(A)·op(B) + bias), act 0 none, 1 relu
-  gemm_bias_act: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  // (c, a, b, ws, bias | 0, m, n, k, lda, ldb, ldc, transA, transB, act, res | 0):
+  // C = act(op(A)·op(B) + bias) + res, act 0 none, 1 relu; res [m, n] with stride ldc
+  gemm_bias_act: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'ptr'],
   // (dw, db | 0, x, g, ws, inF, outF, rows): dw = xᵀ·g, db = Σ_rows g
   gemm_wgrad: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
   // (c, a, b, ws, batch, m, n, k, lda, ldb, ldc, strideA, strideB, strideC, transA, transB, alpha, beta)
@@ -125,9 +126,9 @@ export const KERNEL_SIGNATURES = {
   batchnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'],
   // layernorm.ts: rows of n; a γ/β/dγ/dβ pointer of 0 means absent
   layernorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (y, mean, rstd, x, gamma, beta, rows, n, eps)
-  layernorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n)
+  layernorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n, accDx)
   rmsnorm_fwd: ['ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'f32'], // (y, rstd, x, gamma, rows, n, eps)
-  rmsnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32'], // (dx, dgamma, dy, x, rstd, gamma, rows, n)
+  rmsnorm_bwd: ['ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr', 'i32', 'i32', 'i32'], // (dx, dgamma, dy, x, rstd, gamma, rows, n, accDx)
   // attention.ts: (out, lse, probs, q, k, v, mask, ws, B, H, Tq, Tk, D, ldq, sqB, ldkv, skvB, mB, mH, mQ, causal, scale, dropP, seed,
   // probsPrivate (≠ 0: probs only for attention_bwd, in a layout of the kernels' choosing))
   attention_fwd: [

@@ -52,8 +52,9 @@ import {
   type AttentionResult,
 } from '../ops/attention.js';
 import { zeros } from '../ops/creation.js';
-import { linear } from '../ops/linear.js';
+import { linear, linearAdd } from '../ops/linear.js';
 import { mean } from '../ops/reduce.js';
+import { sameShape } from '../ops/checks.js';
 import { reshape, slice } from '../ops/shape.js';
 import { empty, keep, type Tensor } from '../tensor.js';
 import { Module, parameter } from './module.js';
@@ -191,6 +192,25 @@ export class MultiHeadAttention extends Module {
    * key = query, value = key) → [B, Tq, dModel].
    */
   forward(query: Tensor, key?: Tensor, value?: Tensor, options: MultiHeadAttentionCallOptions = {}): Tensor | MultiHeadAttentionResult {
+    return this.run(query, key, value, options, undefined);
+  }
+
+  /**
+   * @internal residual + forward(query, key, value, options), the residual
+   * added inside the output projection's GEMM (linearAdd): a transformer
+   * layer's skip connection around this block when no dropout sits between.
+   * Same bits as add(residual, forward(…)).
+   */
+  forwardResidual(
+    residual: Tensor, query: Tensor, key: Tensor | undefined, value: Tensor | undefined, options: MultiHeadAttentionCallOptions,
+  ): Tensor | MultiHeadAttentionResult {
+    return this.run(query, key, value, options, residual);
+  }
+
+  private run(
+    query: Tensor, key: Tensor | undefined, value: Tensor | undefined, options: MultiHeadAttentionCallOptions,
+    residual: Tensor | undefined,
+  ): Tensor | MultiHeadAttentionResult {
     const where = 'MultiHeadAttention';
     const valid = ['mask', 'keyPaddingMask', 'causal', 'needWeights', 'averageWeights', 'cache'];
     for (const k of Object.keys(options)) {
@@ -208,6 +228,9 @@ export class MultiHeadAttention extends Module {
       }
     };
     check3('query', query, dModel);
+    if (residual !== undefined && !sameShape(residual.shape, query.shape)) {
+      throw new ShapeError(`${where}: residual must have the query's shape ${fmtShape(query.shape)}; got ${fmtShape(residual.shape)}`);
+    }
     if (!staticCache) {
       check3('key', key, this.kdim);
       check3('value', value, this.vdim);
@@ -269,7 +292,7 @@ export class MultiHeadAttention extends Module {
     } else {
       ({ out, weights } = noGrad(() => this.cachedAttention(query, key!, value!, cache, Tk, o, options)));
     }
-    const y = linear(out, this.wo, this.bo);
+    const y = residual ? linearAdd(out, this.wo, this.bo, residual) : linear(out, this.wo, this.bo);
     if (!options.needWeights) return y;
     const w = options.averageWeights ? noGrad(() => mean(weights!, 1)) : weights!;
     return { output: y, weights: w };

@@ -35,9 +35,9 @@ import { noGrad } from '../autograd.js';
 import { ConfigError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { gelu, geluTanh, relu, silu } from '../ops/activations.js';
 import { add, mul } from '../ops/arithmetic.js';
-import { linearRelu } from '../ops/linear.js';
+import { linearAdd, linearRelu } from '../ops/linear.js';
 import { keep, type Tensor } from '../tensor.js';
-import { AttentionCache, MultiHeadAttention } from './attention.js';
+import { AttentionCache, MultiHeadAttention, type MultiHeadAttentionCallOptions, type MultiHeadAttentionResult } from './attention.js';
 import { Dropout } from './dropout.js';
 import { checkTokenIds, Embedding, LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from './embedding.js';
 import { KVCache, type Decodable } from './generate.js';
@@ -122,11 +122,40 @@ function checkLength(where: string, T: number, offset: number, maxLen: number): 
  * activation run as one fused op (linearRelu: relu in the GEMM's tile
  * stores), unless linear1's forward is wrapped or overridden.
  */
-function feedForward(l: { linear1: Linear; linear2: Linear; dropout: Dropout; act: (x: Tensor) => Tensor }, x: Tensor): Tensor {
+function feedForward(
+  l: { linear1: Linear; linear2: Linear; dropout: Dropout; act: (x: Tensor) => Tensor }, x: Tensor, residual?: Tensor,
+): Tensor {
   const h = l.act === relu && runsOwnForward(l.linear1, Linear)
     ? linearRelu(x, l.linear1.weight, l.linear1.bias)
     : l.act(l.linear1.forward(x));
-  return l.linear2.forward(l.dropout.forward(h));
+  const hd = l.dropout.forward(h);
+  return residual ? linearAdd(hd, l.linear2.weight, l.linear2.bias, residual) : l.linear2.forward(hd);
+}
+
+/**
+ * x + dropout(sublayer(…)), the skip connection around a sublayer. When the
+ * dropout is the identity (eval mode or p = 0) and the sublayer ends in a
+ * projection it can fuse the residual into (`fusable`: the layer's own
+ * MultiHeadAttention or Linear, not wrapped or overridden), the sublayer is
+ * called with x and adds it inside its last GEMM (linearAdd: same bits, one
+ * pass over the activations fewer); otherwise it is called without and x is
+ * added after.
+ */
+function skip(x: Tensor, dropout: Dropout, fusable: boolean, sublayer: (residual?: Tensor) => Tensor): Tensor {
+  const identity = runsOwnForward(dropout, Dropout) && (!dropout.training || dropout.p === 0);
+  return fusable && identity ? sublayer(x) : add(x, dropout.forward(sublayer()));
+}
+
+/** The sublayer's attention call, with the residual fused when given (see skip). */
+function attend(
+  mha: MultiHeadAttention, x: Tensor, m: Tensor, call: MultiHeadAttentionCallOptions, collect: Tensor[] | undefined,
+  residual: Tensor | undefined,
+): Tensor {
+  if (!collect) return residual ? mha.forwardResidual(residual, x, m, m, call) as Tensor : mha.forward(x, m, m, call);
+  const withWeights = { ...call, needWeights: true as const };
+  const r = (residual ? mha.forwardResidual(residual, x, m, m, withWeights) : mha.forward(x, m, m, withWeights)) as MultiHeadAttentionResult;
+  collect.push(r.weights);
+  return r.output;
 }
 
 // ─── encoder layer ──────────────────────────────────────────────────────────
@@ -183,20 +212,20 @@ export class TransformerEncoderLayer extends Module {
   /** src [B, T, dModel] → [B, T, dModel]. */
   forward(src: Tensor, options: EncoderLayerCallOptions = {}): Tensor {
     checkInput('TransformerEncoderLayer', 'src', src, this.dModel);
-    const sa = (x: Tensor) => {
-      const call = { mask: options.mask, keyPaddingMask: options.keyPaddingMask, causal: options.causal };
-      if (!options.collectAttention) return this.selfAttn.forward(x, x, x, call);
-      const r = this.selfAttn.forward(x, x, x, { ...call, needWeights: true });
-      options.collectAttention.push(r.weights);
-      return r.output;
-    };
+    const call = { mask: options.mask, keyPaddingMask: options.keyPaddingMask, causal: options.causal };
+    const sa = (x: Tensor, r?: Tensor) => attend(this.selfAttn, x, x, call, options.collectAttention, r);
+    const fuseSa = runsOwnForward(this.selfAttn, MultiHeadAttention), fuseFf = runsOwnForward(this.linear2, Linear);
     let x = src;
     if (this.normFirst) {
-      x = add(x, this.dropout1.forward(sa(this.norm1.forward(x))));
-      x = add(x, this.dropout2.forward(feedForward(this, this.norm2.forward(x))));
+      const x0 = x;
+      x = skip(x0, this.dropout1, fuseSa, (r) => sa(this.norm1.forward(x0), r));
+      const x1 = x;
+      x = skip(x1, this.dropout2, fuseFf, (r) => feedForward(this, this.norm2.forward(x1), r));
     } else {
-      x = this.norm1.forward(add(x, this.dropout1.forward(sa(x))));
-      x = this.norm2.forward(add(x, this.dropout2.forward(feedForward(this, x))));
+      const x0 = x;
+      x = this.norm1.forward(skip(x0, this.dropout1, fuseSa, (r) => sa(x0, r)));
+      const x1 = x;
+      x = this.norm2.forward(skip(x1, this.dropout2, fuseFf, (r) => feedForward(this, x1, r)));
     }
     return x;
   }
@@ -283,37 +312,37 @@ export class TransformerDecoderLayer extends Module {
       }
       if (memory !== undefined) checkInput(where, 'memory', memory, this.dModel);
     }
-    const sa = (x: Tensor) => {
-      const call = {
-        mask: options.tgtMask, keyPaddingMask: options.tgtKeyPaddingMask, causal: options.tgtIsCausal !== false,
-        cache: options.cache?.self,
-      };
-      if (!options.collectAttention) return this.selfAttn.forward(x, x, x, call);
-      const r = this.selfAttn.forward(x, x, x, { ...call, needWeights: true });
-      options.collectAttention.push(r.weights);
-      return r.output;
+    const saCall = {
+      mask: options.tgtMask, keyPaddingMask: options.tgtKeyPaddingMask, causal: options.tgtIsCausal !== false,
+      cache: options.cache?.self,
     };
-    const ca = (x: Tensor) => {
-      const m = memory ?? x; // with a filled cross cache the memory is not read
-      const call = { mask: options.memoryMask, keyPaddingMask: options.memoryKeyPaddingMask, cache: options.cache?.cross };
-      if (!options.collectCrossAttention) return this.crossAttn!.forward(x, m, m, call);
-      const r = this.crossAttn!.forward(x, m, m, { ...call, needWeights: true });
-      options.collectCrossAttention.push(r.weights);
-      return r.output;
-    };
+    const caCall = { mask: options.memoryMask, keyPaddingMask: options.memoryKeyPaddingMask, cache: options.cache?.cross };
+    const sa = (x: Tensor, r?: Tensor) => attend(this.selfAttn, x, x, saCall, options.collectAttention, r);
+    // With a filled cross cache the memory is not read.
+    const ca = (x: Tensor, r?: Tensor) => attend(this.crossAttn!, x, memory ?? x, caCall, options.collectCrossAttention, r);
+    const fuseSa = runsOwnForward(this.selfAttn, MultiHeadAttention), fuseFf = runsOwnForward(this.linear2, Linear);
+    const fuseCa = this.crossAttn !== undefined && runsOwnForward(this.crossAttn, MultiHeadAttention);
+    const n = this.crossAttn ? this.norm3! : this.norm2;
+    const d = this.crossAttn ? this.dropout3! : this.dropout2;
     let x = tgt;
     if (this.normFirst) {
-      x = add(x, this.dropout1.forward(sa(this.norm1.forward(x))));
-      if (this.crossAttn) x = add(x, this.dropout2.forward(ca(this.norm2.forward(x))));
-      const n = this.crossAttn ? this.norm3! : this.norm2;
-      const d = this.crossAttn ? this.dropout3! : this.dropout2;
-      x = add(x, d.forward(feedForward(this, n.forward(x))));
+      const x0 = x;
+      x = skip(x0, this.dropout1, fuseSa, (r) => sa(this.norm1.forward(x0), r));
+      if (this.crossAttn) {
+        const x1 = x;
+        x = skip(x1, this.dropout2, fuseCa, (r) => ca(this.norm2.forward(x1), r));
+      }
+      const x2 = x;
+      x = skip(x2, d, fuseFf, (r) => feedForward(this, n.forward(x2), r));
     } else {
-      x = this.norm1.forward(add(x, this.dropout1.forward(sa(x))));
-      if (this.crossAttn) x = this.norm2.forward(add(x, this.dropout2.forward(ca(x))));
-      const n = this.crossAttn ? this.norm3! : this.norm2;
-      const d = this.crossAttn ? this.dropout3! : this.dropout2;
-      x = n.forward(add(x, d.forward(feedForward(this, x))));
+      const x0 = x;
+      x = this.norm1.forward(skip(x0, this.dropout1, fuseSa, (r) => sa(x0, r)));
+      if (this.crossAttn) {
+        const x1 = x;
+        x = this.norm2.forward(skip(x1, this.dropout2, fuseCa, (r) => ca(x1, r)));
+      }
+      const x2 = x;
+      x = n.forward(skip(x2, d, fuseFf, (r) => feedForward(this, x2, r)));
     }
     return x;
   }

@@ -452,7 +452,7 @@ export function qkvProjection(x: Tensor, wq: Tensor, wk: Tensor, wv: Tensor, bq?
   const hasBias = bq !== undefined;
   const bcat = hasBias ? empty([C], { backend: be }) : null;
   if (bcat) [bq!, bk!, bv!].forEach((b, i) => be.k.copy_f32(bcat.ptr + 4 * i * d, b.ptr, d));
-  be.k.gemm_bias_act(y.ptr, x.ptr, wcat.ptr, be.gemmWs, bcat?.ptr ?? 0, rows, C, inF, inF, C, C, 0, 0, 0);
+  be.k.gemm_bias_act(y.ptr, x.ptr, wcat.ptr, be.gemmWs, bcat?.ptr ?? 0, rows, C, inF, inF, C, C, 0, 0, 0, 0);
   bcat?.dispose();
   const inputs = hasBias ? [x, wq, wk, wv, bq!, bk!, bv!] : [x, wq, wk, wv];
   return record(qkvProjectionOp, y, inputs, { wcat, inF, d, hasBias }, [wcat]);

@@ -116,7 +116,7 @@ export function gemmKernels(h: Heap) {
     },
     gemm_bias_act(
       c: number, a: number, b: number, _ws: number, bias: number, m: number, n: number, k: number, lda: number,
-      ldb: number, ldc: number, transA: number, transB: number, act: number,
+      ldb: number, ldc: number, transA: number, transB: number, act: number, res: number,
     ): void {
       // C preset to the bias, a beta = 1 product, then the activation.
       const F = h.f32, ci = c >>> 2;
@@ -129,6 +129,14 @@ export function gemmKernels(h: Heap) {
         for (let i = 0; i < m; i++) {
           const row = ci + i * ldc;
           for (let j = 0; j < n; j++) F[row + j] = Math.max(F[row + j], 0);
+        }
+      }
+      if (res !== 0) {
+        // The residual after the activation, as a separate add would give it.
+        const ri = res >>> 2;
+        for (let i = 0; i < m; i++) {
+          const row = i * ldc;
+          for (let j = 0; j < n; j++) F[ci + row + j] += F[ri + row + j];
         }
       }
     },

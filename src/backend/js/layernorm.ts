@@ -10,7 +10,7 @@ import type { Heap } from '../heap.js';
 export function layernormKernels(h: Heap) {
   function backward(
     dx: number, dgamma: number, dbeta: number, dy: number, x: number, mean: number, rstd: number, gamma: number,
-    rows: number, n: number, centered: boolean,
+    rows: number, n: number, centered: boolean, accDx: number,
   ): void {
     const F = h.f32;
     const dxi = dx >>> 2, dgi = dgamma >>> 2, dbi = dbeta >>> 2, dyi = dy >>> 2, xi = x >>> 2, gi = gamma >>> 2;
@@ -35,7 +35,8 @@ export function layernormKernels(h: Heap) {
       for (let j = 0; j < n; j++) {
         const xh = (F[xi + o + j] - mu) * rs;
         const g = gamma === 0 ? F[dyi + o + j] : F[dyi + o + j] * F[gi + j];
-        F[dxi + o + j] = rs * (g - a - xh * b);
+        const d = rs * (g - a - xh * b);
+        F[dxi + o + j] = accDx !== 0 ? F[dxi + o + j] + d : d;
       }
     }
   }
@@ -72,9 +73,9 @@ export function layernormKernels(h: Heap) {
     },
     layernorm_bwd(
       dx: number, dgamma: number, dbeta: number, dy: number, x: number, mean: number, rstd: number, gamma: number,
-      rows: number, n: number,
+      rows: number, n: number, accDx: number,
     ): void {
-      backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n, true);
+      backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, n, true, accDx);
     },
     rmsnorm_fwd(y: number, rstd: number, x: number, gamma: number, rows: number, n: number, eps: number): void {
       const F = h.f32, xi = x >>> 2;
@@ -88,8 +89,10 @@ export function layernormKernels(h: Heap) {
         normalize(y, x, gamma, 0, r, n, 0, Math.fround(rs));
       }
     },
-    rmsnorm_bwd(dx: number, dgamma: number, dy: number, x: number, rstd: number, gamma: number, rows: number, n: number): void {
-      backward(dx, dgamma, 0, dy, x, 0, rstd, gamma, rows, n, false);
+    rmsnorm_bwd(
+      dx: number, dgamma: number, dy: number, x: number, rstd: number, gamma: number, rows: number, n: number, accDx: number,
+    ): void {
+      backward(dx, dgamma, 0, dy, x, 0, rstd, gamma, rows, n, false, accDx);
     },
   };
 }
