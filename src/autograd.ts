@@ -41,13 +41,17 @@ export interface OpDef<S = any> {
    * `null` where `needs[i]` is false (or the input is not differentiable).
    * Returned tensors belong to autograd (they are freed after use).
    */
-  readonly backward?: (gy: Tensor, node: GradNode<S>, needs: readonly boolean[], prior: readonly (Tensor | null)[]) => (Tensor | null)[];
+  readonly backward?: (
+    gy: Tensor, node: GradNode<S>, needs: readonly boolean[], prior: readonly (Tensor | null)[], fresh: readonly boolean[],
+  ) => (Tensor | null)[];
   /**
    * The backward takes `prior`: for each input, the gradient accumulated for
    * it so far when autograd may write to it (not shared with another pending
    * gradient; a leaf's `.grad`), else null. The backward may add its gradient
-   * for input i into prior[i] in place and return prior[i] itself. Ops
-   * without this flag get an array of nulls.
+   * for input i into prior[i] in place and return prior[i] itself — or, where
+   * `fresh[i]`, write it there: prior[i] is then a parameter's `.grad` that an
+   * optimizer's zeroGrad() left stale (it stands for zeros). Ops without this
+   * flag get empty arrays.
    */
   readonly acceptsPrior?: true;
   /** Set for ops that have no gradient (comparisons, argmax, integer ops). */
@@ -233,15 +237,18 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     grads.delete(t);
     if (gy !== undefined) {
       const needs = node.inputs.map((x) => x.requiresGrad);
-      const prior = node.op.acceptsPrior ? priorGrads(node.inputs, needs, grads) : NO_PRIOR;
-      const gins = node.op.backward!(gy, node, needs, prior);
+      const accepts = node.op.acceptsPrior === true;
+      const prior = accepts ? priorGrads(node.inputs, needs, grads) : NO_PRIOR;
+      const fresh = accepts ? node.inputs.map((x, i) => prior[i] !== null && x.gradPendingZero) : NO_FRESH;
+      const gins = node.op.backward!(gy, node, needs, prior, fresh);
       gy.dispose();
       for (let i = 0; i < node.inputs.length; i++) {
         const g = gins[i];
         if (g == null) continue;
         const x = node.inputs[i];
-        if (g === prior[i]) {
-          // Added into x's pending gradient (or .grad) in place by the op.
+        if (accepts && g === prior[i]) {
+          // Added into x's pending gradient (or .grad) in place by the op, or written there (fresh).
+          if (fresh[i]) x.gradPendingZero = false;
           if (anomaly) checkFinite(g, `op '${node.op.name}' (backward, input ${i})`);
           continue;
         }
@@ -281,20 +288,22 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
   for (const g of grads.values()) g.dispose();
 }
 
-/** What ops without `acceptsPrior` get (they never read it; prior[i] is undefined, never a gradient). */
-const NO_PRIOR: readonly (Tensor | null)[] = Object.freeze([]);
+/** What ops without `acceptsPrior` get (they never read them). */
+const NO_PRIOR: readonly (Tensor | null)[] = [];
+const NO_FRESH: readonly boolean[] = [];
 
 /**
  * For an op with `acceptsPrior`: each input's gradient so far, where the op
  * may add to it in place — a pending gradient no other tensor shares, or a
- * leaf's `.grad` (which accumulate() adds to in place anyway). Null where the
+ * leaf's `.grad` (which accumulate() adds to in place anyway; when stale
+ * after zeroGrad, the op writes it instead: see `fresh`). Null where the
  * input is not needed, occurs twice among the inputs, or has none yet.
  */
 function priorGrads(inputs: readonly Tensor[], needs: readonly boolean[], grads: Map<Tensor, Tensor>): (Tensor | null)[] {
   return inputs.map((x, i) => {
     if (!needs[i] || inputs.indexOf(x) !== i || inputs.lastIndexOf(x) !== i) return null;
     if (x.node === null) {
-      const g = x.grad;
+      const g = x.rawGrad;
       return g !== null && !g.isDisposed && sameDims(g.shape, x.shape) ? g : null;
     }
     const prev = grads.get(x);
@@ -309,6 +318,14 @@ function copyOf(t: Tensor): Tensor {
 }
 
 function accumulateLeaf(x: Tensor, g: Tensor): void {
+  const cur = x.rawGrad;
+  if (x.gradPendingZero && cur !== null && !cur.isDisposed && sameDims(cur.shape, g.shape)) {
+    // .grad is stale after zeroGrad: the first gradient is copied in (no fill, no add).
+    x.backend.k.copy_f32(cur.ptr, g.ptr, g.size);
+    x.gradPendingZero = false;
+    g.dispose();
+    return;
+  }
   if (x.grad === null || x.grad.isDisposed) {
     if (g.sharesStorage) {
       // A view of a gradient still in use elsewhere: .grad gets its own copy.

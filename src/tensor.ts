@@ -144,8 +144,13 @@ export class Tensor {
   name: string | undefined;
   /** When true, backward() accumulates this tensor's gradient into `.grad`. */
   requiresGrad = false;
-  /** The gradient accumulated by `backward()` (a kept tensor of the same shape), or null. */
-  grad: Tensor | null = null;
+  private gradTensor: Tensor | null = null;
+  /**
+   * @internal Set by an optimizer's `zeroGrad()`: `.grad`'s memory is stale
+   * and stands for zeros. Reading `.grad` fills it; autograd instead writes
+   * the first gradient straight into it (no fill, no add).
+   */
+  gradPendingZero = false;
   /** @internal The autograd node of the op that produced this tensor. */
   node: GradNode | null = null;
   /** @internal Exempt from tidy scopes. */
@@ -196,6 +201,26 @@ export class Tensor {
     return `${this.name ?? '#' + this.id} ${fmtShape(this.shape)} ${this.dtype}`;
   }
 
+  /** The gradient accumulated by `backward()` (a kept tensor of the same shape), or null. */
+  get grad(): Tensor | null {
+    if (this.gradPendingZero) {
+      this.gradPendingZero = false;
+      const g = this.gradTensor;
+      if (g !== null && !g.isDisposed) g.backend.k.fill_f32(g.ptr, g.size, 0);
+    }
+    return this.gradTensor;
+  }
+
+  set grad(g: Tensor | null) {
+    this.gradPendingZero = false;
+    this.gradTensor = g;
+  }
+
+  /** @internal `.grad` as it is, without filling a pending zero (see gradPendingZero). */
+  get rawGrad(): Tensor | null {
+    return this.gradTensor;
+  }
+
   /** @internal Byte pointer of the first element in the backend heap. Throws if disposed. */
   get ptr(): number {
     if (this.storage === null) throw this.disposedError();
@@ -222,8 +247,8 @@ export class Tensor {
     this.storage.release();
     this.storage = null;
     this.node = null;
-    if (this.grad !== null) {
-      this.grad.dispose();
+    if (this.gradTensor !== null) {
+      this.gradTensor.dispose();
       this.grad = null;
     }
   }

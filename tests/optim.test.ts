@@ -13,7 +13,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   Adagrad, Adam, AdamW, add, backward, clipGradNorm, clipGradValue, ConfigError, gradCheck, l1Penalty, l2Penalty,
-  matmul, mul, ones, RMSprop, SGD, tensor, tidy, ValueError, type Backend, type Optimizer, type Tensor,
+  Linear, matmul, mul, ones, RMSprop, SGD, sum, tensor, tidy, ValueError, type Backend, type Optimizer, type Tensor,
 } from '../src/index.js';
 import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
 
@@ -204,7 +204,7 @@ describe.each(EACH_BACKEND)('optimizers on %s', (_name, be) => {
     });
   });
 
-  test('step() is one kernel call per param group; zeroGrad() is one fill', () => {
+  test('step() is one kernel call per param group; zeroGrad() makes no kernel call', () => {
     withBackend(be, () => {
       const ps = [[4, 3], [3], [5, 5], [2]].map((s, i) => tensor(randomArray(s.reduce((a, b) => a * b, 1), i), s, { requiresGrad: true }));
       const cases: [Optimizer<any>, string][] = [
@@ -214,7 +214,7 @@ describe.each(EACH_BACKEND)('optimizers on %s', (_name, be) => {
       const [sgd, adamw] = cases;
       expect(countCalls(be, 'sgd_step', () => sgd[0].step())).toBe(1);
       expect(countCalls(be, 'adam_step', () => adamw[0].step())).toBe(2); // two groups
-      expect(countCalls(be, 'fill_f32', () => adamw[0].zeroGrad())).toBe(1);
+      expect(countCalls(be, 'fill_f32', () => adamw[0].zeroGrad())).toBe(0); // lazy: see the tests below
       for (const [o] of cases) o.dispose();
       // Every other optimizer: one call for one group of four tensors.
       const more: [() => Optimizer<any>, string][] = [
@@ -239,6 +239,80 @@ describe.each(EACH_BACKEND)('optimizers on %s', (_name, be) => {
       expect(ps.every((p) => Array.from(p.grad!.data()).some((v) => v !== 0))).toBe(true);
       opt.zeroGrad();
       for (const p of ps) expect(Array.from(p.grad!.data())).toEqual(new Array(p.size).fill(0));
+      opt.dispose();
+      ps.forEach((p) => p.dispose());
+    });
+  });
+
+  // zeroGrad() only marks the gradients: the next backward writes each one's
+  // first gradient in place (a dense layer's weight-gradient GEMM straight into
+  // the slab), and whatever is read before that reads as zeros.
+  test('zeroGrad() is lazy: a dense layer writes its gradients in place, with the values of a fresh backward', () => {
+    withBackend(be, () => {
+      const layer = new Linear(7, 5, { seed: 3 });
+      const x = tensor(randomArray(4 * 7, 4), [4, 7]);
+      const w = tensor(randomArray(4 * 5, 5), [4, 5]);
+      const lossOf = () => sum(mul(layer.forward(x), w));
+      // Reference: gradients of a fresh layer with no optimizer (no .grad yet: adopted as computed).
+      const ref = tidy(() => {
+        backward(lossOf());
+        return layer.parameters().map((p) => values(p.grad!));
+      });
+      const opt = new SGD(layer.parameters(), { lr: 0.1, weightDecay: 0.5 });
+      tidy(() => backward(lossOf())); // some gradient to zero
+      opt.zeroGrad();
+      const k = be.k as unknown as Record<string, (...a: number[]) => unknown>;
+      const wgrad = k.gemm_wgrad;
+      const dst: number[] = [];
+      k.gemm_wgrad = (...a: number[]) => {
+        dst.push(a[0], a[1]);
+        return wgrad(...a);
+      };
+      let adds = -1, fills = -1, copies = -1;
+      try {
+        adds = countCalls(be, 'add_f32', () => {
+          fills = countCalls(be, 'fill_f32', () => {
+            copies = countCalls(be, 'copy_f32', () => tidy(() => backward(lossOf())));
+          });
+        });
+      } finally {
+        k.gemm_wgrad = wgrad;
+      }
+      expect([adds, fills, copies]).toEqual([0, 1, 0]); // the one fill: backward's seed, d(loss)/d(loss) = 1
+      expect(dst).toEqual([layer.weight.grad!.ptr, layer.bias!.grad!.ptr]);
+      layer.parameters().forEach((p, i) => expect(Array.from(values(p.grad!))).toEqual(Array.from(ref[i])));
+      // A second backward without zeroGrad accumulates.
+      tidy(() => backward(lossOf()));
+      layer.parameters().forEach((p, i) => expectClose(values(p.grad!), ref[i].map((v) => 2 * v), 1e-6));
+      opt.dispose();
+      layer.dispose();
+      x.dispose();
+      w.dispose();
+    });
+  });
+
+  test('zeroGrad() is lazy: .grad read before the next backward is zero; a step without one uses zero gradients', () => {
+    withBackend(be, () => {
+      const ps = [tensor(randomArray(13, 1), [13], { requiresGrad: true }), tensor(randomArray(6, 2), [2, 3], { requiresGrad: true })];
+      const before = ps.map((p) => values(p));
+      const opt = new SGD(ps, { lr: 0.1, weightDecay: 0.5 });
+      tidy(() => ps.forEach((p) => backward(p, tensor(randomArray(p.size, 9), p.shape))));
+      opt.zeroGrad();
+      // No .grad read: step() must still see zeros (p ← p − lr·wd·p).
+      opt.step();
+      ps.forEach((p, i) => expectClose(values(p), before[i].map((v) => v * (1 - 0.1 * 0.5)), 1e-6));
+      tidy(() => ps.forEach((p) => backward(p, tensor(randomArray(p.size, 9), p.shape))));
+      opt.zeroGrad();
+      expect(Array.from(ps[1].grad!.data())).toEqual([0, 0, 0, 0, 0, 0]);
+      // A gradient after the read adds to those zeros.
+      tidy(() => backward(ps[1], tensor([1, 2, 3, 4, 5, 6], [2, 3])));
+      expect(Array.from(ps[1].grad!.data())).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(Array.from(ps[0].grad!.data())).toEqual(new Array(13).fill(0));
+      // Unread after zeroGrad: the first gradient is copied over the stale values.
+      tidy(() => backward(ps[0], tensor(randomArray(13, 9), [13])));
+      opt.zeroGrad();
+      tidy(() => backward(ps[0], tensor(randomArray(13, 7), [13])));
+      expect(Array.from(ps[0].grad!.data())).toEqual(Array.from(randomArray(13, 7)));
       opt.dispose();
       ps.forEach((p) => p.dispose());
     });

@@ -35,17 +35,18 @@ interface NormSaved {
 const layerNormOp = defineOp<NormSaved>({
   name: 'layer_norm',
   acceptsPrior: true,
-  backward: (gy, { inputs, saved: s }, needs, prior) => {
+  backward: (gy, { inputs, saved: s }, needs, prior, fresh) => {
     const be = gy.backend;
     const x = inputs[0];
     const w = s.hasWeight ? inputs[1] : undefined;
     const bIdx = s.hasWeight ? 2 : 1;
     const acc = prior[0];
+    const accDx = acc && !fresh[0] ? 1 : 0; // fresh: x's .grad is stale after zeroGrad, written instead
     const dx = acc ?? empty(x.shape, { backend: be });
     const dw = w && needs[1] ? empty(w.shape, { backend: be }) : null;
     const db = s.hasBias && needs[bIdx] ? empty(inputs[bIdx].shape, { backend: be }) : null;
     be.k.layernorm_bwd(
-      dx.ptr, dw?.ptr ?? 0, db?.ptr ?? 0, gy.ptr, x.ptr, s.mean!.ptr, s.rstd.ptr, w?.ptr ?? 0, s.rows, s.n, acc ? 1 : 0,
+      dx.ptr, dw?.ptr ?? 0, db?.ptr ?? 0, gy.ptr, x.ptr, s.mean!.ptr, s.rstd.ptr, w?.ptr ?? 0, s.rows, s.n, accDx,
     );
     const grads: (Tensor | null)[] = [needs[0] ? dx : null];
     if (!needs[0]) dx.dispose();
@@ -58,14 +59,14 @@ const layerNormOp = defineOp<NormSaved>({
 const rmsNormOp = defineOp<NormSaved>({
   name: 'rms_norm',
   acceptsPrior: true,
-  backward: (gy, { inputs, saved: s }, needs, prior) => {
+  backward: (gy, { inputs, saved: s }, needs, prior, fresh) => {
     const be = gy.backend;
     const x = inputs[0];
     const w = s.hasWeight ? inputs[1] : undefined;
     const acc = prior[0];
     const dx = acc ?? empty(x.shape, { backend: be });
     const dw = w && needs[1] ? empty(w.shape, { backend: be }) : null;
-    be.k.rmsnorm_bwd(dx.ptr, dw?.ptr ?? 0, gy.ptr, x.ptr, s.rstd.ptr, w?.ptr ?? 0, s.rows, s.n, acc ? 1 : 0);
+    be.k.rmsnorm_bwd(dx.ptr, dw?.ptr ?? 0, gy.ptr, x.ptr, s.rstd.ptr, w?.ptr ?? 0, s.rows, s.n, acc && !fresh[0] ? 1 : 0);
     if (!needs[0]) dx.dispose();
     return s.hasWeight ? [needs[0] ? dx : null, dw] : [needs[0] ? dx : null];
   },

@@ -20,7 +20,8 @@
  *
  * - Each parameter's `.grad` is a kept view of its slice of the gradient
  *   region; autograd accumulates into an existing `.grad` in place, so
- *   gradients land in the slab. `zeroGrad()` is one fill over the region.
+ *   gradients land in the slab. `zeroGrad()` marks them as zeros, and the
+ *   next backward writes its first gradient for each in place (see zeroGrad).
  * - Padding is zero in every region (Adagrad's sum: its initial value) and
  *   every update maps a zero parameter with a zero gradient to itself, so
  *   kernels may run over it.
@@ -343,11 +344,18 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.paramGroups.forEach((g, gi) => this.afterStep(g, this.groupState[gi]));
   }
 
-  /** Sets every gradient to zero: one fill over each slab's gradient region. */
+  /**
+   * Sets every gradient to zero, lazily: each `.grad` is marked as standing
+   * for zeros, and the next backward writes its first gradient straight into
+   * it (no fill and no add pass over the gradients); reading `.grad` before
+   * that, or `step()` for a parameter that got no gradient, fills it then.
+   * (A reference to a `.grad` taken before zeroGrad() sees the old values
+   * until it is read through `.grad` again.)
+   */
   zeroGrad(): void {
     this.checkLive('zeroGrad');
     this.syncGrads(false);
-    for (const s of this.slabs) s.backend.k.fill_f32(s.ptr + s.R * FLOAT, s.R, 0);
+    for (const e of this.entries) if (!e.param.isDisposed) e.param.gradPendingZero = true;
   }
 
   /**
@@ -540,7 +548,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   private syncGrads(copy: boolean): void {
     for (const e of this.entries) {
       const p = e.param;
-      const cur = p.grad;
+      // Reading .grad fills a pending zero: step() needs it, zeroGrad() (copy false) does not.
+      const cur = copy ? p.grad : p.rawGrad;
       if (cur === e.gradView && !cur.isDisposed) continue;
       if (p.isDisposed) continue;
       if (p.ptr !== e.slab.ptr + e.offset * FLOAT) {
