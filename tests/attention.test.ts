@@ -144,7 +144,8 @@ describe.each(EACH_BACKEND)('scaledDotProductAttention on %s', (_name, be) => {
         const q3 = tensor(randomArray(2 * 4 * 6, 15), [2, 4, 6], { requiresGrad: true });
         const k3 = tensor(randomArray(2 * 9 * 6, 16), [2, 9, 6], { requiresGrad: true });
         const v3 = tensor(randomArray(2 * 9 * 6, 17), [2, 9, 6], { requiresGrad: true });
-        expect(gradCheck((a, b, c) => scaledDotProductAttention(a, b, c), [q3, k3, v3]).maxRelError).toBeLessThan(1e-2);
+        // A step of 5e-3 keeps the forward's float32 rounding (the softmax's exp: 1.8e-7) out of the differences.
+        expect(gradCheck((a, b, c) => scaledDotProductAttention(a, b, c), [q3, k3, v3], { eps: 5e-3 }).maxRelError).toBeLessThan(1e-2);
       }),
     );
   });

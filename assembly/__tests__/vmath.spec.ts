@@ -1,8 +1,9 @@
 // as-pect specs for assembly/vmath.ts: the vector exp, log, log1p, tanh,
 // sigmoid, erf and erfc against float64 scalar references (Math.* and, for
 // erf/erfc, a series and a continued fraction) over wide ranges, every lane
-// checked. The measured worst relative errors are logged.
-import { verf, verfc, vexp, vlog, vlog1p, vsigmoid, vtanh } from "../vmath";
+// checked (and vexpNeg, the attention kernels' exp for x ≤ 0). The measured
+// worst relative errors are logged.
+import { verf, verfc, vexp, vexpNeg, vlog, vlog1p, vsigmoid, vtanh } from "../vmath";
 
 // ─── float64 references ─────────────────────────────────────────────────────
 
@@ -67,6 +68,7 @@ function relErr(y: f32, r: f64): f64 {
 
 // Function values for the harness (the vmath functions themselves are @inline).
 function fexp(v: v128): v128 { return vexp(v); }
+function fexpNeg(v: v128): v128 { return vexpNeg(v); }
 function flog(v: v128): v128 { return vlog(v); }
 function flog1p(v: v128): v128 { return vlog1p(v); }
 function ftanh(v: v128): v128 { return vtanh(v); }
@@ -79,6 +81,19 @@ describe("vmath", () => {
     const e = Math.max(worstRelError(fexp, exp64, -87.3, 88.7, 400000, false), worstRelError(fexp, exp64, -1, 1, 100000, false));
     log<f64>(e);
     expect<f64>(e).toBeLessThan(1e-6);
+  });
+
+  test("vexpNeg (attention's exp): ≤ 2.5e-7 relative from −87 to 0; −∞ → 0, below −88 → 0, NaN", () => {
+    let e = worstRelError(fexpNeg, exp64, -87, 0, 400000, false);
+    e = Math.max(e, worstRelError(fexpNeg, exp64, -1, 0, 100000, false));
+    log<f64>(e);
+    expect<f64>(e).toBeLessThan(2.5e-7);
+    expect<f64>(e).toBeGreaterThan(0); // (the harness runs)
+    const y = vexpNeg(f32x4(-Infinity, -100, 0, NaN));
+    expect<f32>(f32x4.extract_lane(y, 0)).toBe(0);
+    expect<f32>(f32x4.extract_lane(y, 1)).toBe(0);
+    expect<f32>(f32x4.extract_lane(y, 2)).toBe(1);
+    expect<bool>(isNaN(f32x4.extract_lane(y, 3))).toBe(true);
   });
 
   test("vexp: limits (underflow to 0, overflow to +Inf, NaN, subnormal results)", () => {
