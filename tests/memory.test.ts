@@ -120,6 +120,23 @@ describe('Heap allocator', () => {
     expect(h.byteLength).toBeLessThanOrEqual(1.5 * 7995392 + PAGE_BYTES);
   });
 
+  test('a mostly live heap that cannot grow coalesces its freed blocks before running out of memory', () => {
+    const h = new Heap(new ArrayBufferMemory(2), 16, 2 * PAGE_BYTES);
+    const a = h.alloc(20000), b = h.alloc(20000);
+    h.alloc(70000); // live from here on: over half the heap
+    h.free(a);
+    h.free(b);
+    // 30,000 fits neither a list nor above top, and memory is at its maximum: the two freed
+    // neighbours are coalesced and the request takes the front of that hole.
+    expect(h.alloc(30000)).toBe(a);
+    expect(h.coalesceCount).toBe(1);
+    expect(h.byteLength).toBe(2 * PAGE_BYTES);
+    // Nothing left to coalesce that would hold this one: out of memory, heap unchanged.
+    const live = h.liveBytes;
+    expect(() => h.alloc(40000, 'a test block')).toThrow(OutOfMemoryError);
+    expect(h.liveBytes).toBe(live);
+  });
+
   test('double free is an error', () => {
     const h = new Heap(new ArrayBufferMemory(1), 16);
     const p = h.alloc(64);

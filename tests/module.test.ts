@@ -56,6 +56,12 @@ describe.each(EACH_BACKEND)('Module on %s', (_name, be) => {
       expect(Array.from(seq[0].parameters()[0].grad!.data())).toEqual([1, 1, 2, 2]);
       seq.zeroGrad();
       expect(Array.from(seq[0].parameters()[0].grad!.data())).toEqual([0, 0, 0, 0]);
+      // Lazy: unread after zeroGrad, the next backward's gradient replaces the old one.
+      tidy(() => backward(sum(seq.forward(tensor([[1, 2]])))));
+      seq.zeroGrad();
+      tidy(() => backward(sum(seq.forward(tensor([[1, 2]])))));
+      expect(Array.from(seq[0].parameters()[0].grad!.data())).toEqual([1, 1, 2, 2]);
+      expect(Array.from(seq[1].parameters()[1].grad!.data())).toEqual([1]);
       expect(() => new Sequential(((x: Tensor) => x) as never)).toThrow('Sequential: layer 0 is not a Module');
       seq.dispose();
       expect(seq[0].parameters()[0].isDisposed).toBe(true);

@@ -18,7 +18,8 @@
  * blocks are coalesced (with both neighbours, and given back to `top` when
  * last) only when a request finds no block of its size and no hole that
  * fits, before memory would grow — and only while at most half of the heap
- * is live. A fuller heap grows instead: there the freed blocks are few, and a
+ * is live (or when memory cannot grow). A fuller heap grows instead: there
+ * the freed blocks are few, and a
  * training step that filled it would coalesce them again on every step (the
  * quick lists emptied, the step's requests falling through to the hole maps:
  * ~80 µs of JavaScript a step on the bench transformer, whose heap had
@@ -122,11 +123,21 @@ export class Heap {
         ptr = this.takeFree(size);
       }
     }
+    if (ptr < 0 && this.top + size > this.memory.buffer.byteLength) {
+      try {
+        this.grow(this.top + size, size, what);
+      } catch (e) {
+        // Memory cannot grow (the maximum, or the runtime refused): the freed
+        // blocks, coalesced, may still hold the request.
+        if (!(e instanceof OutOfMemoryError) || this.quick.size === 0) throw e;
+        this.coalesceQuick();
+        ptr = this.takeFree(size);
+        if (ptr < 0 && this.top + size > this.memory.buffer.byteLength) throw e;
+      }
+    }
     if (ptr < 0) {
-      const end = this.top + size;
-      if (end > this.memory.buffer.byteLength) this.grow(end, size, what);
       ptr = this.top;
-      this.top = end;
+      this.top += size;
     }
     this.blocks.set(ptr, size);
     this.liveBytes += size;

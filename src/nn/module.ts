@@ -104,10 +104,15 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Zeroes every parameter's gradient (keeping the buffers). */
+  /**
+   * Zeroes every parameter's gradient (keeping the buffers), lazily as an
+   * optimizer's `zeroGrad()` does: the next backward writes over it, and
+   * reading `.grad` before that fills it with zeros.
+   */
   zeroGrad(): void {
     for (const p of this.parameters()) {
-      if (p.grad !== null && !p.grad.isDisposed) p.backend.k.fill_f32(p.grad.ptr, p.grad.size, 0);
+      const g = p.rawGrad;
+      if (g !== null && !g.isDisposed) p.gradPendingZero = true;
     }
   }
 
