@@ -8,7 +8,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
-  add, backward, gradCheck, LayerNorm, layerNorm, mul, RMSNorm, rmsNorm, ShapeError, tensor, tidy, ValueError,
+  add, backward, gradCheck, LayerNorm, layerNorm, mul, RMSNorm, rmsNorm, SGD, ShapeError, tensor, tidy, ValueError,
 } from '../src/index.js';
 import { BACKENDS, EACH_BACKEND, expectClose, randomArray, values, withBackend } from './helpers.js';
 
@@ -95,6 +95,37 @@ describe.each(EACH_BACKEND)('layerNorm and rmsNorm on %s', (_name, be) => {
         const ref = refNorm(X, n, G, rms ? null : Bt, rms ? 1e-6 : 1e-5, rms, DY.map((v) => 2 * v));
         expectClose(values(x.grad!), ref.dx.map((v, i) => v + DY[i]), 5e-4);
         expectClose(values(g.grad!), ref.dg, 5e-5);
+      }),
+    );
+  });
+
+  // A parameter normalised directly: after an optimizer's (lazy) zeroGrad its .grad holds stale
+  // values standing for zeros, and the norm's backward writes dx there (accDx = 0) instead of
+  // adding to them.
+  test('a parameter normalised directly: after zeroGrad, dx is written into its .grad, matching float64', () => {
+    withBackend(be, () =>
+      tidy(() => {
+        const n = 11, rows = 3;
+        const X = randomArray(rows * n, 31).map((v) => v * 2), DY = randomArray(rows * n, 32);
+        const x = tensor(X, [rows, n], { requiresGrad: true });
+        const opt = new SGD([x], { lr: 0.1 });
+        backward(layerNorm(x, n), tensor(randomArray(rows * n, 33), [rows, n])); // stale values
+        opt.zeroGrad();
+        const k = be.k as unknown as Record<string, (...a: number[]) => void>;
+        const orig = k.layernorm_bwd;
+        const calls: number[][] = [];
+        k.layernorm_bwd = (...a: number[]) => {
+          calls.push([a[0], a[a.length - 1]]);
+          orig(...a);
+        };
+        try {
+          backward(layerNorm(x, n), tensor(DY, [rows, n]));
+        } finally {
+          k.layernorm_bwd = orig;
+        }
+        expect(calls).toEqual([[x.grad!.ptr, 0]]);
+        expectClose(values(x.grad!), refNorm(X, n, null, null, 1e-5, false, DY).dx, 5e-4);
+        opt.dispose();
       }),
     );
   });
