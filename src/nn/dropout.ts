@@ -18,8 +18,13 @@ export class Dropout extends Module {
     if (!(p >= 0 && p < 1)) throw new ValueError(`Dropout: p must be in [0, 1); got ${p}`);
   }
 
+  /** @internal Whether forward returns its input as it is now (eval mode or p = 0). */
+  get isIdentity(): boolean {
+    return !this.training || this.p === 0;
+  }
+
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
+    if (this.isIdentity) return x;
     return dropout(x, this.p, getGenerator().nextUint32());
   }
 }

@@ -142,7 +142,7 @@ function feedForward(
  * added after.
  */
 function skip(x: Tensor, dropout: Dropout, fusable: boolean, sublayer: (residual?: Tensor) => Tensor): Tensor {
-  const identity = runsOwnForward(dropout, Dropout) && (!dropout.training || dropout.p === 0);
+  const identity = runsOwnForward(dropout, Dropout) && dropout.isIdentity;
   return fusable && identity ? sublayer(x) : add(x, dropout.forward(sublayer()));
 }
 

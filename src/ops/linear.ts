@@ -46,7 +46,7 @@ import { checkBackends, checkFloat, product, sameShape } from './checks.js';
  */
 function linearGrads(
   g: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, needs: readonly boolean[],
-  prior: readonly (Tensor | null)[] = [], fresh: readonly boolean[] = [],
+  prior: readonly (Tensor | null)[], fresh: readonly boolean[],
 ): (Tensor | null)[] {
   const be = g.backend;
   const [inF, outF] = w.shape;
